@@ -1,0 +1,486 @@
+#!/usr/bin/env bash
+# Warden proxy-overhead benchmark: pgbench -S against PostgreSQL directly, through PgBouncer
+# (session mode) and through Warden, interleaved, and a Markdown table of the results.
+# See bench/README.md for the knobs. Everything it starts lives in $BENCH_TMP and is stopped on
+# exit unless KEEP=1.
+set -euo pipefail
+
+# ------------------------------------------------------------------ knobs
+DURATION="${DURATION:-15}"            # seconds per measured pgbench run
+WARMUP="${WARMUP:-20}"                # seconds of warm-up through Warden
+WARMUP_OTHERS="${WARMUP_OTHERS:-$(( WARMUP < 5 ? WARMUP : 5 ))}"  # warm-up through direct/pgbouncer
+ROUNDS="${ROUNDS:-1}"                 # repetitions of the whole matrix (median taken when > 1)
+SCALE="${SCALE:-10}"                  # pgbench -i scale factor
+MODES="${MODES:-simple extended prepared}"
+CLIENTS="${CLIENTS:-1 8}"
+TARGETS="${TARGETS:-direct pgbouncer warden}"
+KEEP="${KEEP:-0}"                     # 1 = leave cluster, PgBouncer and Warden running
+
+BENCH_TMP="${BENCH_TMP:-/tmp/warden-bench}"
+BENCH_PGDATA="${BENCH_PGDATA:-$BENCH_TMP/pg}"
+PG_PORT="${PG_PORT:-55432}"
+PGBOUNCER_PORT="${PGBOUNCER_PORT:-56432}"
+WARDEN_PORT="${WARDEN_PORT:-57432}"
+WARDEN_START_TIMEOUT="${WARDEN_START_TIMEOUT:-60}"
+WARDEN_JAVA_OPTS="${WARDEN_JAVA_OPTS:--Xmx256m}"
+
+HOST=127.0.0.1
+BENCH_USER=bench
+BENCH_PASSWORD=bench
+BENCH_DB=bench
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+RESULTS_DIR="${RESULTS_DIR:-$SCRIPT_DIR/results}"
+
+SOCK_DIR="$BENCH_TMP/sock"
+BOUNCER_DIR="$BENCH_TMP/pgbouncer"
+RUNS_DIR="$BENCH_TMP/runs"
+WARDEN_CONFIG="$BENCH_TMP/warden-bench.yaml"
+WARDEN_LOG="$BENCH_TMP/warden.log"
+WARDEN_PIDFILE="$BENCH_TMP/warden.pid"
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+has_target() {
+    local t
+    for t in $TARGETS; do [[ "$t" == "$1" ]] && return 0; done
+    return 1
+}
+
+for t in $TARGETS; do
+    case "$t" in direct|pgbouncer|warden) ;; *) die "unknown target '$t' (direct, pgbouncer, warden)";; esac
+done
+for m in $MODES; do
+    case "$m" in simple|extended|prepared) ;; *) die "unknown mode '$m' (simple, extended, prepared)";; esac
+done
+for v in DURATION WARMUP WARMUP_OTHERS ROUNDS SCALE PG_PORT PGBOUNCER_PORT WARDEN_PORT; do
+    [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer, got '${!v}'"
+done
+for c in $CLIENTS; do [[ "$c" =~ ^[1-9][0-9]*$ ]] || die "CLIENTS entries must be positive integers"; done
+(( ROUNDS >= 1 )) || die "ROUNDS must be >= 1"
+(( DURATION >= 1 )) || die "DURATION must be >= 1"
+
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+target_port() {
+    case "$1" in
+        direct) echo "$PG_PORT";;
+        pgbouncer) echo "$PGBOUNCER_PORT";;
+        warden) echo "$WARDEN_PORT";;
+    esac
+}
+
+# ------------------------------------------------------------------ OS user for the server processes
+# postgres and pgbouncer refuse to run as root: when root, run them as an unprivileged user.
+if [[ "$(id -u)" == 0 ]]; then
+    if [[ -z "${BENCH_OS_USER:-}" ]]; then
+        if id postgres >/dev/null 2>&1; then
+            BENCH_OS_USER=postgres
+        else
+            BENCH_OS_USER=wardenbench
+            id "$BENCH_OS_USER" >/dev/null 2>&1 \
+                || useradd --system --no-create-home --shell /usr/sbin/nologin "$BENCH_OS_USER"
+        fi
+    fi
+    as_server_user() { runuser -u "$BENCH_OS_USER" -- "$@"; }
+else
+    BENCH_OS_USER="$(id -un)"
+    as_server_user() { "$@"; }
+fi
+
+# ------------------------------------------------------------------ tools
+PATH="$PATH:/usr/local/bin:/usr/sbin:/usr/lib/postgresql/15/bin"
+for tool in initdb pg_ctl postgres psql pgbench; do
+    command -v "$tool" >/dev/null || die "$tool not found on PATH"
+done
+
+if has_target pgbouncer && ! command -v pgbouncer >/dev/null; then
+    log "installing pgbouncer"
+    SUDO=()
+    [[ "$(id -u)" == 0 ]] || SUDO=(sudo)
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
+    command -v pgbouncer >/dev/null || die "pgbouncer still not found after apt-get install"
+fi
+
+# ------------------------------------------------------------------ cleanup
+STARTED_PG=0
+STARTED_BOUNCER=0
+STARTED_WARDEN=0
+WARDEN_PID=""
+
+cleanup() {
+    local rc=$?
+    set +e
+    if [[ "$KEEP" == 1 ]]; then
+        log "KEEP=1: leaving processes running (cluster $BENCH_PGDATA, files in $BENCH_TMP)"
+        exit "$rc"
+    fi
+    if [[ "$STARTED_WARDEN" == 1 && -n "$WARDEN_PID" ]]; then
+        log "stopping Warden (pid $WARDEN_PID)"
+        kill "$WARDEN_PID" 2>/dev/null
+        for _ in $(seq 1 50); do kill -0 "$WARDEN_PID" 2>/dev/null || break; sleep 0.2; done
+        kill -9 "$WARDEN_PID" 2>/dev/null
+        rm -f "$WARDEN_PIDFILE"
+    fi
+    if [[ "$STARTED_BOUNCER" == 1 && -s "$BOUNCER_DIR/pgbouncer.pid" ]]; then
+        local bpid
+        bpid="$(cat "$BOUNCER_DIR/pgbouncer.pid")"
+        log "stopping PgBouncer (pid $bpid)"
+        kill "$bpid" 2>/dev/null
+        for _ in $(seq 1 50); do kill -0 "$bpid" 2>/dev/null || break; sleep 0.2; done
+    fi
+    if [[ "$STARTED_PG" == 1 ]]; then
+        log "stopping PostgreSQL ($BENCH_PGDATA)"
+        as_server_user pg_ctl -D "$BENCH_PGDATA" -m fast -w stop >/dev/null
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$BENCH_TMP" "$RUNS_DIR"
+chmod 755 "$BENCH_TMP"
+rm -f "$RUNS_DIR"/*.log
+
+# ------------------------------------------------------------------ PostgreSQL
+psql_admin() {
+    # superuser over the unix socket (trust)
+    as_server_user psql -X -q -v ON_ERROR_STOP=1 -h "$SOCK_DIR" -p "$PG_PORT" -U postgres -d "${PSQL_DB:-postgres}" "$@"
+}
+
+if [[ -f "$BENCH_PGDATA/PG_VERSION" ]] && as_server_user pg_ctl -D "$BENCH_PGDATA" status >/dev/null 2>&1; then
+    log "reusing running cluster $BENCH_PGDATA"
+else
+    if [[ ! -f "$BENCH_PGDATA/PG_VERSION" ]]; then
+        log "initdb $BENCH_PGDATA"
+        mkdir -p "$BENCH_PGDATA"
+        chown "$BENCH_OS_USER" "$BENCH_PGDATA"
+        chmod 700 "$BENCH_PGDATA"
+        as_server_user initdb -D "$BENCH_PGDATA" -U postgres -E UTF8 --locale=C \
+            --auth-local=trust --auth-host=scram-sha-256 >"$BENCH_TMP/initdb.log" 2>&1 \
+            || { cat "$BENCH_TMP/initdb.log" >&2; die "initdb failed"; }
+    fi
+    mkdir -p "$SOCK_DIR"
+    chown "$BENCH_OS_USER" "$SOCK_DIR"
+    cat >"$BENCH_PGDATA/pg_hba.conf" <<EOF
+# written by bench/pgbench.sh
+local   all   all                  trust
+host    all   all   127.0.0.1/32   scram-sha-256
+EOF
+    cat >"$BENCH_PGDATA/postgresql.auto.conf" <<EOF
+# written by bench/pgbench.sh
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$SOCK_DIR'
+password_encryption = 'scram-sha-256'
+max_connections = 100
+shared_buffers = '256MB'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+logging_collector = off
+EOF
+    chown "$BENCH_OS_USER" "$BENCH_PGDATA/pg_hba.conf" "$BENCH_PGDATA/postgresql.auto.conf"
+    port_open "$PG_PORT" && die "port $PG_PORT is already in use"
+    touch "$BENCH_TMP/postgres.log"
+    chown "$BENCH_OS_USER" "$BENCH_TMP/postgres.log"
+    log "starting PostgreSQL on $HOST:$PG_PORT"
+    as_server_user pg_ctl -D "$BENCH_PGDATA" -l "$BENCH_TMP/postgres.log" -w -t 60 start >/dev/null \
+        || { tail -n 30 "$BENCH_TMP/postgres.log" >&2; die "PostgreSQL failed to start"; }
+    STARTED_PG=1
+fi
+# a reused cluster may have been started with another socket directory: ask it
+SOCK_DIR="$(sed -n '5p' "$BENCH_PGDATA/postmaster.pid")"
+[[ -n "$SOCK_DIR" ]] || die "cluster $BENCH_PGDATA does not listen on a unix socket"
+PG_PORT="$(sed -n '4p' "$BENCH_PGDATA/postmaster.pid")"
+
+psql_admin <<EOF
+SET password_encryption = 'scram-sha-256';
+DO \$\$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$BENCH_USER') THEN
+    CREATE ROLE $BENCH_USER LOGIN;
+  END IF;
+END
+\$\$;
+ALTER ROLE $BENCH_USER LOGIN PASSWORD '$BENCH_PASSWORD';
+SELECT 'CREATE DATABASE $BENCH_DB OWNER $BENCH_USER'
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$BENCH_DB') \gexec
+EOF
+
+current_scale=0
+if [[ "$(PSQL_DB="$BENCH_DB" psql_admin -At -c "SELECT to_regclass('public.pgbench_branches') IS NOT NULL")" == t ]]; then
+    current_scale="$(PSQL_DB="$BENCH_DB" psql_admin -At -c "SELECT count(*) FROM pgbench_branches")"
+fi
+if [[ "$current_scale" != "$SCALE" ]]; then
+    log "pgbench -i -s $SCALE (current: $current_scale)"
+    as_server_user pgbench -i -q -s "$SCALE" -h "$SOCK_DIR" -p "$PG_PORT" -U "$BENCH_USER" "$BENCH_DB" \
+        >"$BENCH_TMP/pgbench-init.log" 2>&1 || { cat "$BENCH_TMP/pgbench-init.log" >&2; die "pgbench -i failed"; }
+else
+    log "database $BENCH_DB already initialised at scale $SCALE"
+fi
+PSQL_DB="$BENCH_DB" psql_admin -c "VACUUM ANALYZE"
+
+# ------------------------------------------------------------------ PgBouncer
+if has_target pgbouncer; then
+    mkdir -p "$BOUNCER_DIR"
+    chown "$BENCH_OS_USER" "$BOUNCER_DIR"
+    bouncer_pid=""
+    [[ -s "$BOUNCER_DIR/pgbouncer.pid" ]] && bouncer_pid="$(cat "$BOUNCER_DIR/pgbouncer.pid")"
+    if [[ -n "$bouncer_pid" ]] && kill -0 "$bouncer_pid" 2>/dev/null && port_open "$PGBOUNCER_PORT"; then
+        log "reusing running PgBouncer (pid $bouncer_pid)"
+    else
+        port_open "$PGBOUNCER_PORT" && die "port $PGBOUNCER_PORT is already in use"
+        # The SCRAM secret lets PgBouncer check the client's SCRAM proof and reuse it to log in upstream.
+        secret="$(psql_admin -At -c "SELECT rolpassword FROM pg_authid WHERE rolname = '$BENCH_USER'")"
+        [[ "$secret" == SCRAM-SHA-256* ]] || die "role $BENCH_USER has no SCRAM secret"
+        printf '"%s" "%s"\n' "$BENCH_USER" "$secret" >"$BOUNCER_DIR/userlist.txt"
+        cat >"$BOUNCER_DIR/pgbouncer.ini" <<EOF
+; written by bench/pgbench.sh
+[databases]
+$BENCH_DB = host=$HOST port=$PG_PORT dbname=$BENCH_DB
+
+[pgbouncer]
+listen_addr = $HOST
+listen_port = $PGBOUNCER_PORT
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $BOUNCER_DIR/userlist.txt
+pool_mode = session
+default_pool_size = 20
+max_client_conn = 200
+max_db_connections = 50
+server_tls_sslmode = disable
+logfile = $BOUNCER_DIR/pgbouncer.log
+pidfile = $BOUNCER_DIR/pgbouncer.pid
+log_connections = 0
+log_disconnections = 0
+EOF
+        chown "$BENCH_OS_USER" "$BOUNCER_DIR/userlist.txt" "$BOUNCER_DIR/pgbouncer.ini"
+        chmod 600 "$BOUNCER_DIR/userlist.txt"
+        rm -f "$BOUNCER_DIR/pgbouncer.pid"
+        log "starting PgBouncer on $HOST:$PGBOUNCER_PORT"
+        as_server_user pgbouncer -d "$BOUNCER_DIR/pgbouncer.ini" \
+            || { tail -n 30 "$BOUNCER_DIR/pgbouncer.log" >&2 || true; die "PgBouncer failed to start"; }
+        STARTED_BOUNCER=1
+        for _ in $(seq 1 50); do port_open "$PGBOUNCER_PORT" && break; sleep 0.1; done
+        port_open "$PGBOUNCER_PORT" || { tail -n 30 "$BOUNCER_DIR/pgbouncer.log" >&2; die "PgBouncer is not listening"; }
+    fi
+fi
+
+# ------------------------------------------------------------------ Warden
+show_warden_log() {
+    if [[ -s "$WARDEN_LOG" ]]; then
+        log "last lines of $WARDEN_LOG:"
+        tail -n 40 "$WARDEN_LOG" | sed 's/^/    | /' >&2
+    else
+        log "$WARDEN_LOG is empty"
+    fi
+}
+
+if has_target warden; then
+    warden_pid=""
+    [[ -s "$WARDEN_PIDFILE" ]] && warden_pid="$(cat "$WARDEN_PIDFILE")"
+    if [[ -n "$warden_pid" ]] && kill -0 "$warden_pid" 2>/dev/null && port_open "$WARDEN_PORT"; then
+        log "reusing running Warden (pid $warden_pid)"
+    else
+        port_open "$WARDEN_PORT" && die "port $WARDEN_PORT is already in use"
+        if [[ ! -f "$REPO_ROOT/target/warden.jar" ]]; then
+            log "building Warden (mvn -B -q -DskipTests package)"
+            (cd "$REPO_ROOT" && mvn -B -q -DskipTests package) || die "Warden build failed"
+        fi
+        cat >"$WARDEN_CONFIG" <<EOF
+# written by bench/pgbench.sh
+listen:
+  host: $HOST
+  port: $WARDEN_PORT
+users:
+  - name: $BENCH_USER
+    password: $BENCH_PASSWORD          # hashed to a SCRAM verifier at load
+targets:
+  $BENCH_DB:
+    host: $HOST
+    port: $PG_PORT
+    database: $BENCH_DB
+    user: $BENCH_USER
+    password: $BENCH_PASSWORD
+    sslmode: disable
+EOF
+        log "starting Warden on $HOST:$WARDEN_PORT (log: $WARDEN_LOG)"
+        # shellcheck disable=SC2086  # WARDEN_JAVA_OPTS is a list of JVM flags
+        (cd "$REPO_ROOT" && exec java $WARDEN_JAVA_OPTS -jar target/warden.jar run --config "$WARDEN_CONFIG") \
+            >"$WARDEN_LOG" 2>&1 &
+        WARDEN_PID=$!
+        STARTED_WARDEN=1
+        echo "$WARDEN_PID" >"$WARDEN_PIDFILE"
+        deadline=$(( SECONDS + WARDEN_START_TIMEOUT ))
+        until port_open "$WARDEN_PORT"; do
+            if ! kill -0 "$WARDEN_PID" 2>/dev/null; then
+                warden_rc=0
+                wait "$WARDEN_PID" || warden_rc=$?
+                log "Warden exited with status $warden_rc before listening on port $WARDEN_PORT"
+                show_warden_log
+                die "Warden failed to start"
+            fi
+            if (( SECONDS >= deadline )); then
+                log "Warden not listening on port $WARDEN_PORT after ${WARDEN_START_TIMEOUT}s"
+                show_warden_log
+                die "Warden failed to start"
+            fi
+            sleep 0.5
+        done
+        log "Warden is up (pid $WARDEN_PID)"
+    fi
+fi
+
+# ------------------------------------------------------------------ running pgbench
+export PGPASSWORD="$BENCH_PASSWORD"
+
+jobs_for() { if (( $1 >= 2 )); then echo 2; else echo 1; fi; }
+
+# run_pgbench OUTFILE TARGET SECONDS MODE CLIENTS
+run_pgbench() {
+    local out="$1" target="$2" secs="$3" mode="$4" clients="$5" port
+    port="$(target_port "$target")"
+    pgbench -n -S -T "$secs" -M "$mode" -c "$clients" -j "$(jobs_for "$clients")" \
+        -h "$HOST" -p "$port" -U "$BENCH_USER" "$BENCH_DB" >"$out" 2>&1
+}
+
+warm_up() {
+    local target secs
+    for target in $TARGETS; do
+        if [[ "$target" == warden ]]; then secs="$WARMUP"; else secs="$WARMUP_OTHERS"; fi
+        (( secs > 0 )) || continue
+        log "warm-up: ${secs}s through $target"
+        run_pgbench "$RUNS_DIR/warmup-$target.log" "$target" "$secs" prepared 8 \
+            || { cat "$RUNS_DIR/warmup-$target.log" >&2; die "warm-up through $target failed"; }
+    done
+}
+
+# the value after "tps = " / "latency average = " in a pgbench output file, or empty
+parse_tps() { sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' "$1" | head -n 1; }
+parse_lat() { sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$1" | head -n 1; }
+
+# median of the numbers given as arguments (empty if none)
+median() {
+    (( $# > 0 )) || { echo ""; return; }
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR % 2) printf "%.6f\n", v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+warm_up
+
+FAILURES=0
+total=0
+for _ in $MODES; do for _ in $CLIENTS; do for _ in $TARGETS; do total=$(( total + 1 )); done; done; done
+total=$(( total * ROUNDS ))
+n=0
+for (( round = 1; round <= ROUNDS; round++ )); do
+    for mode in $MODES; do
+        for clients in $CLIENTS; do
+            for target in $TARGETS; do
+                n=$(( n + 1 ))
+                out="$RUNS_DIR/r$round-$mode-c$clients-$target.log"
+                log "[$n/$total] round $round: $mode, $clients client(s), $target (${DURATION}s)"
+                if run_pgbench "$out" "$target" "$DURATION" "$mode" "$clients" \
+                        && [[ -n "$(parse_tps "$out")" && -n "$(parse_lat "$out")" ]]; then
+                    log "        tps $(parse_tps "$out"), latency $(parse_lat "$out") ms"
+                else
+                    FAILURES=$(( FAILURES + 1 ))
+                    log "        FAILED; output:"
+                    sed 's/^/        | /' "$out" >&2
+                fi
+            done
+        done
+    done
+done
+
+# ------------------------------------------------------------------ table
+# collect VALUE for (mode, clients, target) over rounds, print the median (or empty)
+stat() {
+    local kind="$1" mode="$2" clients="$3" target="$4" vals=() f v round
+    for (( round = 1; round <= ROUNDS; round++ )); do
+        f="$RUNS_DIR/r$round-$mode-c$clients-$target.log"
+        [[ -f "$f" ]] || continue
+        if [[ "$kind" == tps ]]; then v="$(parse_tps "$f")"; else v="$(parse_lat "$f")"; fi
+        [[ -n "$v" ]] && vals+=("$v")
+    done
+    median "${vals[@]+"${vals[@]}"}"
+}
+
+TABLE="$BENCH_TMP/table.md"
+{
+    echo "| mode | clients | direct TPS | pgbouncer TPS | warden TPS | warden/pgbouncer TPS | warden/direct TPS | direct lat ms | pgbouncer lat ms | warden lat ms | added latency warden (µs, warden−direct) | added latency pgbouncer (µs) | added ratio (warden added / pgbouncer added) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for mode in $MODES; do
+        for clients in $CLIENTS; do
+            awk -v mode="$mode" -v clients="$clients" \
+                -v dt="$(stat tps "$mode" "$clients" direct)" \
+                -v bt="$(stat tps "$mode" "$clients" pgbouncer)" \
+                -v wt="$(stat tps "$mode" "$clients" warden)" \
+                -v dl="$(stat lat "$mode" "$clients" direct)" \
+                -v bl="$(stat lat "$mode" "$clients" pgbouncer)" \
+                -v wl="$(stat lat "$mode" "$clients" warden)" '
+                function tps(x)      { return x == "" ? "–" : sprintf("%.0f", x) }
+                function lat(x)      { return x == "" ? "–" : sprintf("%.3f", x) }
+                function ratio(a, b) { return (a == "" || b == "" || b + 0 <= 0) ? "–" : sprintf("%.2f", a / b) }
+                function added(x)    { return (x == "" || dl == "") ? "" : (x - dl) * 1000 }
+                function us(x)       { return x == "" ? "–" : sprintf("%.0f", x) }
+                BEGIN {
+                    wa = added(wl); ba = added(bl)
+                    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                        mode, clients, tps(dt), tps(bt), tps(wt), ratio(wt, bt), ratio(wt, dt),
+                        lat(dl), lat(bl), lat(wl), us(wa), us(ba), ratio(wa, ba)
+                }'
+        done
+    done
+} >"$TABLE"
+
+first_line() { "$@" 2>&1 | head -n 1 || true; }
+
+mkdir -p "$RESULTS_DIR"
+{
+    echo "# Warden proxy overhead: pgbench -S (select-only)"
+    echo
+    echo "Generated by \`bench/pgbench.sh\` on $(date -u '+%Y-%m-%d %H:%M:%S UTC')."
+    echo
+    echo "Settings: DURATION=${DURATION}s per run, WARMUP=${WARMUP}s (Warden) / ${WARMUP_OTHERS}s (others)," \
+        "ROUNDS=$ROUNDS$( (( ROUNDS > 1 )) && echo ' (median per cell)'), SCALE=$SCALE, MODES=\"$MODES\", CLIENTS=\"$CLIENTS\", TARGETS=\"$TARGETS\"."
+    echo "Each cell: \`pgbench -n -S -T $DURATION -M <mode> -c <clients> -j <1|2> -h 127.0.0.1 -U bench bench\`;"
+    echo "direct = PostgreSQL :$PG_PORT, pgbouncer = PgBouncer session mode :$PGBOUNCER_PORT, warden = Warden :$WARDEN_PORT;"
+    echo "for each (mode, clients) the targets run back to back. Latency = pgbench \"latency average\";"
+    echo "added latency = target latency − direct latency."
+    echo
+    cat "$TABLE"
+    echo
+    echo "## Machine"
+    echo
+    echo "- nproc: $(nproc)"
+    echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+    echo "- kernel: $(uname -r)"
+    echo "- java: $(first_line java -version)"
+    echo "- postgres: $(first_line postgres --version)"
+    if command -v pgbouncer >/dev/null; then
+        echo "- pgbouncer: $(first_line pgbouncer --version)"
+    else
+        echo "- pgbouncer: not installed"
+    fi
+    echo "- pgbench: $(first_line pgbench --version)"
+    echo "- date: $(date -u '+%Y-%m-%dT%H:%M:%SZ')"
+    if (( FAILURES > 0 )); then
+        echo
+        echo "**$FAILURES run(s) failed**; their cells show –."
+    fi
+} >"$RESULTS_DIR/latest.md"
+
+echo
+cat "$TABLE"
+echo
+log "written $RESULTS_DIR/latest.md (raw pgbench output in $RUNS_DIR)"
+if (( FAILURES > 0 )); then
+    die "$FAILURES pgbench run(s) failed"
+fi

@@ -1,0 +1,135 @@
+package dev.warden.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.warden.identity.scram.ScramVerifier;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Reads warden.yaml into a validated {@link WardenConfig}; every problem names the key to fix. */
+public final class ConfigLoader {
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    private ConfigLoader() {
+    }
+
+    public static WardenConfig load(Path file) {
+        return load(file, System.getenv());
+    }
+
+    public static WardenConfig load(Path file, Map<String, String> env) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+        }
+        Path base = file.toAbsolutePath().getParent();
+        return parse(text, new Secrets(env, base), base);
+    }
+
+    public static WardenConfig parse(String yaml, Secrets secrets, Path baseDir) {
+        JsonNode root;
+        try {
+            root = YAML.readTree(yaml);
+        } catch (IOException e) {
+            throw new ConfigException("config is not valid YAML: " + e.getMessage(), e);
+        }
+        Node r = new Node(root, "");
+        r.allowOnly(Set.of("listen", "limits", "tls", "users", "targets"));
+
+        Node l = r.get("listen");
+        l.allowOnly(Set.of("host", "port", "workerThreads", "nativeTransport"));
+        var listen = new WardenConfig.Listen(l.get("host").text("127.0.0.1"), l.get("port").integer(7432, 0, 65535),
+                l.get("workerThreads").integer(0, 0, 64), l.get("nativeTransport").bool(true));
+
+        Node lim = r.get("limits");
+        lim.allowOnly(Set.of("maxMessageBytes", "startupTimeout", "maxConnections"));
+        var limits = new WardenConfig.Limits((int) lim.get("maxMessageBytes").bytes(64L << 20, 1024, 1L << 30),
+                lim.get("startupTimeout").duration(Duration.ofSeconds(10)),
+                lim.get("maxConnections").integer(1000, 1, 1_000_000));
+
+        Node t = r.get("tls");
+        t.allowOnly(Set.of("enabled", "certificate", "privateKey", "required"));
+        WardenConfig.ClientTls tls = WardenConfig.ClientTls.off();
+        boolean tlsOn = t.get("enabled").bool(false);
+        boolean required = t.get("required").bool(false);
+        if (tlsOn) {
+            Path cert = existingFile(t.get("certificate"), baseDir);
+            Path key = existingFile(t.get("privateKey"), baseDir);
+            tls = new WardenConfig.ClientTls(true, cert, key, required);
+        } else if (required) {
+            throw t.get("required").error("cannot require TLS while tls.enabled is false");
+        }
+
+        List<WardenConfig.User> users = new ArrayList<>();
+        for (Node u : r.get("users").items()) {
+            u.allowOnly(Set.of("name", "password", "scramVerifier", "targets"));
+            String name = u.get("name").requiredText();
+            String verifier = u.get("scramVerifier").text(null);
+            String password = secrets.resolve(u.get("password").text(null), u.get("password").path());
+            if ((verifier == null) == (password == null)) {
+                throw u.error("give exactly one of 'password' (hashed at load) or 'scramVerifier'");
+            }
+            if (verifier != null) {
+                try {
+                    ScramVerifier.parse(verifier);
+                } catch (IllegalArgumentException e) {
+                    throw u.get("scramVerifier").error(e.getMessage());
+                }
+            } else {
+                verifier = ScramVerifier.fromPassword(password).format();
+            }
+            List<String> allowed = new ArrayList<>();
+            for (Node n : u.get("targets").items()) {
+                allowed.add(n.requiredText());
+            }
+            if (users.stream().anyMatch(x -> x.name().equals(name))) {
+                throw u.get("name").error("user '" + name + "' is defined twice");
+            }
+            users.add(new WardenConfig.User(name, verifier, List.copyOf(allowed)));
+        }
+
+        Map<String, WardenConfig.Target> targets = new LinkedHashMap<>();
+        for (Map.Entry<String, Node> e : r.get("targets").entries().entrySet()) {
+            Node n = e.getValue();
+            n.allowOnly(Set.of("host", "port", "database", "user", "password", "sslmode", "sslrootcert", "connectTimeout"));
+            var mode = n.get("sslmode").choice(WardenConfig.SslMode.class, WardenConfig.SslMode.REQUIRE);
+            Path rootCert = null;
+            if (mode == WardenConfig.SslMode.VERIFY_FULL) {
+                rootCert = existingFile(n.get("sslrootcert"), baseDir);
+            }
+            targets.put(e.getKey(), new WardenConfig.Target(e.getKey(), n.get("host").requiredText(),
+                    n.get("port").integer(5432, 1, 65535), n.get("database").text(e.getKey()), n.get("user").requiredText(),
+                    secrets.resolve(n.get("password").text(null), n.get("password").path()), mode, rootCert,
+                    n.get("connectTimeout").duration(Duration.ofSeconds(5))));
+        }
+        if (targets.isEmpty()) {
+            throw new ConfigException("targets: at least one upstream target is required");
+        }
+        for (WardenConfig.User u : users) {
+            for (String tn : u.targets()) {
+                if (!targets.containsKey(tn)) {
+                    throw new ConfigException("users." + u.name() + ".targets: '" + tn + "' is not a configured target");
+                }
+            }
+        }
+        return new WardenConfig(listen, limits, tls, List.copyOf(users), Map.copyOf(targets));
+    }
+
+    private static Path existingFile(Node n, Path baseDir) {
+        Path p = baseDir == null ? Path.of(n.requiredText()) : baseDir.resolve(n.requiredText());
+        if (!Files.isReadable(p)) {
+            throw n.error("file " + p + " does not exist or is not readable");
+        }
+        return p;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.warden.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The whole configuration, immutable once loaded and validated. Every key is documented in config/warden.yaml. */
+public record WardenConfig(Listen listen, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets) {
+
+    /** Where clients connect, and how many Netty event-loop threads serve them (0 = one per core, at most 4). */
+    public record Listen(String host, int port, int workerThreads, boolean nativeTransport) {
+    }
+
+    /** Protection against clients that send too much or take too long. */
+    public record Limits(int maxMessageBytes, Duration startupTimeout, int maxConnections) {
+    }
+
+    /** TLS towards clients. {@code required} refuses clients that do not ask for TLS. */
+    public record ClientTls(boolean enabled, Path certificate, Path privateKey, boolean required) {
+        public static ClientTls off() {
+            return new ClientTls(false, null, null, false);
+        }
+    }
+
+    /** A static user that authenticates to Warden with SCRAM-SHA-256; {@code targets} empty means every target. */
+    public record User(String name, String scramVerifier, List<String> targets) {
+        public boolean mayUse(String target) {
+            return targets.isEmpty() || targets.contains(target);
+        }
+    }
+
+    public enum SslMode { DISABLE, REQUIRE, VERIFY_FULL }
+
+    /** An upstream PostgreSQL; the credentials stay in Warden, clients never see them. */
+    public record Target(String name, String host, int port, String database, String user, String password,
+                         SslMode sslmode, Path sslRootCert, Duration connectTimeout) {
+        @Override
+        public String toString() {
+            // never print the password
+            return "Target[" + name + " " + user + "@" + host + ":" + port + "/" + database + " sslmode=" + sslmode + "]";
+        }
+    }
+
+    public Optional<User> user(String name) {
+        return users.stream().filter(u -> u.name().equals(name)).findFirst();
+    }
+
+    public Optional<Target> target(String name) {
+        return Optional.ofNullable(targets.get(name));
+    }
+}

@@ -1,0 +1,195 @@
+package dev.warden.proxy;
+
+import dev.warden.config.WardenConfig.Target;
+import dev.warden.config.WardenConfig.User;
+import dev.warden.identity.scram.ScramException;
+import dev.warden.identity.scram.ScramServerSession;
+import dev.warden.identity.scram.ScramVerifier;
+import dev.warden.wire.ClientFrameDecoder;
+import dev.warden.wire.FrontendCodec;
+import dev.warden.wire.FrontendMessage;
+import dev.warden.wire.ProtocolViolation;
+import dev.warden.wire.SqlState;
+import dev.warden.wire.Wire;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The startup phase of a client connection: TLS negotiation, the StartupMessage, and SCRAM-SHA-256
+ * against the static users in config. Unknown users go through the same exchange against a mock
+ * verifier, so that a failed login does not tell an attacker whether the user exists; the target
+ * is checked only after a successful login, so that the inventory of targets is not probeable.
+ */
+final class ClientLogin {
+    private final Gateway gw;
+    private final ClientSession session;
+    private final ClientFrameDecoder decoder;
+    private boolean tls;
+    private String userName;
+    private String database;
+    private User user;
+    private ScramServerSession scram;
+    private int saslStep;
+    private final Map<String, String> forwardParams = new LinkedHashMap<>();
+
+    ClientLogin(Gateway gw, ClientSession session, ClientFrameDecoder decoder) {
+        this.gw = gw;
+        this.session = session;
+        this.decoder = decoder;
+    }
+
+    boolean isTls() {
+        return tls;
+    }
+
+    void stopReading() {
+        decoder.poison();
+    }
+
+    void onStartupPacket(ChannelHandlerContext ctx, ByteBuf packet) {
+        FrontendMessage m = FrontendCodec.decodeStartup(packet);
+        if (m instanceof FrontendMessage.SSLRequest) {
+            onSslRequest(ctx);
+        } else if (m instanceof FrontendMessage.GSSENCRequest) {
+            ctx.writeAndFlush(PgOut.singleByte(ctx.alloc(), 'N'));
+        } else if (m instanceof FrontendMessage.CancelRequest c) {
+            ClientSession victim = gw.cancels().find(c.processId(), c.secretKey());
+            if (victim != null) {
+                victim.cancelUpstream();
+            } else {
+                gw.log().debug("ignored a CancelRequest with an unknown key from {}", ctx.channel().remoteAddress());
+            }
+            stopReading();
+            ctx.close();
+        } else if (m instanceof FrontendMessage.StartupMessage s) {
+            onStartup(ctx, s);
+        } else {
+            throw new ProtocolViolation("unexpected startup packet");
+        }
+    }
+
+    private void onSslRequest(ChannelHandlerContext ctx) {
+        if (tls) {
+            throw new ProtocolViolation("SSLRequest received on a connection that already uses TLS");
+        }
+        if (!gw.tls().clientTlsEnabled()) {
+            ctx.writeAndFlush(PgOut.singleByte(ctx.alloc(), 'N'));
+            return;
+        }
+        if (decoder.pendingBytes() > 0) {
+            // bytes sent ahead of the handshake would be read as if they were protected (CVE-2021-23214)
+            throw new ProtocolViolation("received unencrypted data after SSLRequest");
+        }
+        ctx.writeAndFlush(PgOut.singleByte(ctx.alloc(), 'S'));
+        ctx.pipeline().addFirst("tls", gw.tls().clientHandler(ctx.alloc()));
+        tls = true;
+    }
+
+    private void onStartup(ChannelHandlerContext ctx, FrontendMessage.StartupMessage s) {
+        if (s.majorVersion() != 3) {
+            session.fatal(SqlState.FEATURE_NOT_SUPPORTED, "unsupported frontend protocol " + s.majorVersion() + "."
+                    + s.minorVersion() + ": Warden supports protocol 3.0", null);
+            return;
+        }
+        Map<String, String> p = s.parameters();
+        userName = p.get("user");
+        if (userName == null || userName.isEmpty()) {
+            session.fatal(SqlState.INVALID_AUTHORIZATION, "no user name specified in the startup packet", null);
+            return;
+        }
+        String replication = p.get("replication");
+        if (replication != null && !List.of("false", "off", "no", "0").contains(replication.toLowerCase())) {
+            session.fatal(SqlState.INSUFFICIENT_PRIVILEGE, "Warden does not relay replication connections", null);
+            return;
+        }
+        if (gw.config().tls().required() && !tls) {
+            session.fatal(SqlState.INVALID_AUTHORIZATION, "Warden accepts only TLS connections",
+                    "Connect with sslmode=require or sslmode=verify-full.");
+            return;
+        }
+        database = p.getOrDefault("database", userName);
+        List<String> unsupportedOptions = new ArrayList<>();
+        for (Map.Entry<String, String> e : p.entrySet()) {
+            String k = e.getKey();
+            if (k.startsWith("_pq_.")) {
+                unsupportedOptions.add(k);
+            } else if (!k.equals("user") && !k.equals("database") && !k.equals("replication")) {
+                forwardParams.put(k, e.getValue());
+            }
+        }
+        if (s.minorVersion() > 0 || !unsupportedOptions.isEmpty()) {
+            ctx.write(PgOut.negotiateProtocolVersion(ctx.alloc(), 0, unsupportedOptions));
+        }
+        user = gw.config().user(userName).orElse(null);
+        ScramVerifier verifier = user != null ? ScramVerifier.parse(user.scramVerifier()) : gw.mockVerifier(userName);
+        scram = new ScramServerSession(verifier, gw.random());
+        ctx.writeAndFlush(PgOut.authenticationSasl(ctx.alloc(), List.of("SCRAM-SHA-256")));
+    }
+
+    void onMessage(ChannelHandlerContext ctx, ByteBuf frame) {
+        if (scram == null || frame.getByte(frame.readerIndex()) != Wire.PASSWORD_MESSAGE) {
+            throw new ProtocolViolation("expected a password message during authentication, got type '"
+                    + (char) frame.getByte(frame.readerIndex()) + "'");
+        }
+        int bodyStart = frame.readerIndex() + 5;
+        int bodyEnd = frame.readerIndex() + frame.readableBytes();
+        try {
+            if (saslStep == 0) {
+                int nul = frame.indexOf(bodyStart, bodyEnd, (byte) 0);
+                if (nul < 0 || nul + 5 > bodyEnd) {
+                    throw new ProtocolViolation("malformed SASLInitialResponse");
+                }
+                String mechanism = frame.toString(bodyStart, nul - bodyStart, StandardCharsets.UTF_8);
+                int len = frame.getInt(nul + 1);
+                if (len < 0 || nul + 5 + len != bodyEnd) {
+                    throw new ProtocolViolation("malformed SASLInitialResponse");
+                }
+                byte[] data = new byte[len];
+                frame.getBytes(nul + 5, data);
+                ctx.writeAndFlush(PgOut.authentication(ctx.alloc(), 11, scram.handleClientFirst(mechanism, data)));
+                saslStep = 1;
+            } else if (saslStep == 1) {
+                byte[] data = new byte[bodyEnd - bodyStart];
+                frame.getBytes(bodyStart, data);
+                byte[] serverFinal = scram.handleClientFinal(data);
+                saslStep = 2;
+                if (user == null) {
+                    loginFailed(ctx, "no such user (the proof matched a mock verifier)");
+                    return;
+                }
+                ctx.write(PgOut.authentication(ctx.alloc(), 12, serverFinal));
+                authenticated(ctx);
+            } else {
+                throw new ProtocolViolation("unexpected password message");
+            }
+        } catch (ScramException e) {
+            loginFailed(ctx, user == null ? "no such user" : e.getDetail());
+        }
+    }
+
+    private void loginFailed(ChannelHandlerContext ctx, String detail) {
+        gw.log().info("login failed for user {} from {}: {}", userName, ctx.channel().remoteAddress(), detail);
+        session.fatal(SqlState.INVALID_PASSWORD, "password authentication failed for user \"" + userName + "\"", null);
+    }
+
+    private void authenticated(ChannelHandlerContext ctx) {
+        Target t = gw.config().target(database).orElse(null);
+        if (t == null) {
+            session.fatal(SqlState.INVALID_CATALOG_NAME, "database \"" + database + "\" is not a known Warden target",
+                    "The database name selects the Warden target; ask your Warden administrator for the right name.");
+            return;
+        }
+        if (!user.mayUse(t.name())) {
+            session.fatal(SqlState.INSUFFICIENT_PRIVILEGE, "user \"" + userName + "\" may not connect to target \""
+                    + t.name() + "\"", "The user's 'targets' list in Warden's config does not include it.");
+            return;
+        }
+        ctx.flush();
+        session.loggedIn(userName, t, forwardParams);
+    }
+}

@@ -1,0 +1,394 @@
+package dev.warden.proxy;
+
+import dev.warden.config.WardenConfig.Target;
+import dev.warden.wire.ClientFrameDecoder.StartupFrame;
+import dev.warden.wire.FrontendValidator;
+import dev.warden.wire.ProtocolViolation;
+import dev.warden.wire.SqlState;
+import dev.warden.wire.Wire;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One client connection, from the startup packet to Terminate. The login itself is handled by
+ * {@link ClientLogin}; this class groups the client's messages into {@link RoundTrip}s, hands each
+ * to the statements route (one Camel Exchange per round trip) and relays the server's answers.
+ *
+ * <p>All methods run on the channel's event loop; the upstream connection shares that loop.
+ */
+public final class ClientSession extends ChannelInboundHandlerAdapter implements UpstreamConnection.Listener {
+    /** A round trip is sent for a decision early once it holds this much, so memory stays bounded. */
+    private static final int ROUND_TRIP_MAX_MESSAGES = 1024;
+    private static final int ROUND_TRIP_MAX_BYTES = 1 << 20;
+
+    private enum State { LOGIN, CONNECTING, READY, CLOSED }
+
+    private final Gateway gw;
+    private final ClientLogin login;
+    private ChannelHandlerContext ctx;
+    private State state = State.LOGIN;
+    private ScheduledFuture<?> startupTimer;
+    private UpstreamConnection upstream;
+    private Target target;
+    private String userName;
+    private int pid;
+    private int secret;
+    private byte txStatus = 'I';
+    private RoundTrip building;
+    private final ArrayDeque<RoundTrip> queue = new ArrayDeque<>();
+    private boolean draining;
+    private boolean terminateRequested;
+
+    ClientSession(Gateway gw, dev.warden.wire.ClientFrameDecoder decoder) {
+        this.gw = gw;
+        this.login = new ClientLogin(gw, this, decoder);
+    }
+
+    public String targetName() {
+        return target == null ? null : target.name();
+    }
+
+    public String userName() {
+        return userName;
+    }
+
+    int cancelSecret() {
+        return secret;
+    }
+
+    Channel channel() {
+        return ctx.channel();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        if (!gw.sessionOpened(this)) {
+            fatal(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already (limits.maxConnections)", null);
+            return;
+        }
+        long ms = gw.config().limits().startupTimeout().toMillis();
+        startupTimer = ctx.executor().schedule(() -> {
+            if (state == State.LOGIN || state == State.CONNECTING) {
+                fatal(SqlState.PROTOCOL_VIOLATION, "the connection did not finish its startup within " + ms
+                        + " ms (limits.startupTimeout)", null);
+            }
+        }, ms, TimeUnit.MILLISECONDS);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (state == State.CLOSED) {
+            ReferenceCountUtil.release(msg instanceof StartupFrame f ? f.bytes() : msg);
+            return;
+        }
+        try {
+            if (msg instanceof StartupFrame f) {
+                try {
+                    login.onStartupPacket(ctx, f.bytes());
+                } finally {
+                    f.bytes().release();
+                }
+            } else if (state == State.LOGIN) {
+                try {
+                    login.onMessage(ctx, (ByteBuf) msg);
+                } finally {
+                    ((ByteBuf) msg).release();
+                }
+            } else {
+                onStatementMessage((ByteBuf) msg);
+            }
+        } catch (ProtocolViolation e) {
+            fatal(SqlState.PROTOCOL_VIOLATION, "invalid message from client: " + e.getMessage(), null);
+        }
+    }
+
+    /** Called by {@link ClientLogin} once the client has proved who it is and named a usable target. */
+    void loggedIn(String user, Target t, Map<String, String> params) {
+        this.userName = user;
+        this.target = t;
+        state = State.CONNECTING;
+        upstream = UpstreamConnection.open(gw, t, params, ctx.channel(), this);
+    }
+
+    private void onStatementMessage(ByteBuf frame) {
+        String bad = FrontendValidator.check(frame);
+        if (bad != null) {
+            frame.release();
+            throw new ProtocolViolation(bad);
+        }
+        byte type = frame.getByte(frame.readerIndex());
+        switch (type) {
+            case Wire.QUERY, Wire.FUNCTION_CALL, Wire.SYNC, Wire.FLUSH -> {
+                building().add(frame);
+                submitBuilding();
+            }
+            case Wire.PARSE, Wire.BIND, Wire.DESCRIBE, Wire.EXECUTE, Wire.CLOSE -> {
+                RoundTrip rt = building();
+                rt.add(frame);
+                if (rt.frames().size() >= ROUND_TRIP_MAX_MESSAGES || rt.bytes() >= ROUND_TRIP_MAX_BYTES) {
+                    submitBuilding();
+                }
+            }
+            case Wire.COPY_DATA, Wire.COPY_DONE, Wire.COPY_FAIL -> {
+                // COPY payload belongs to a statement that was already decided: it needs no decision of its own
+                if (building != null) {
+                    building.add(frame);
+                } else {
+                    RoundTrip rt = new RoundTrip(this, false);
+                    rt.add(frame);
+                    submit(rt);
+                }
+            }
+            case Wire.TERMINATE -> {
+                frame.release();
+                submitBuilding();
+                terminateRequested = true;
+                drain();
+            }
+            default -> {
+                frame.release();
+                throw new ProtocolViolation("message type '" + (char) type + "' is not valid after startup");
+            }
+        }
+    }
+
+    private RoundTrip building() {
+        if (building == null) {
+            building = new RoundTrip(this, true);
+        }
+        return building;
+    }
+
+    private void submitBuilding() {
+        if (building != null) {
+            RoundTrip rt = building;
+            building = null;
+            submit(rt);
+        }
+    }
+
+    private void submit(RoundTrip rt) {
+        queue.add(rt);
+        drain();
+    }
+
+    /** Sends queued round trips through the route in order; re-entrant calls just return. */
+    private void drain() {
+        if (draining || state != State.READY) {
+            return;
+        }
+        draining = true;
+        try {
+            RoundTrip rt;
+            while (state == State.READY && (rt = queue.poll()) != null) {
+                if (rt.needsDecision()) {
+                    ctx.fireChannelRead(rt);
+                } else {
+                    rt.forward();
+                }
+            }
+            if (terminateRequested && queue.isEmpty() && state == State.READY) {
+                close(true);
+            }
+        } finally {
+            draining = false;
+        }
+    }
+
+    /** The route has run for this round trip; anything but a decision means the statement must not run. */
+    void decided(RoundTrip rt, Throwable failure) {
+        if (rt.outcome() == RoundTrip.Outcome.PENDING) {
+            String why = failure == null ? "the statements route ended without a decision"
+                    : "the statements route failed: " + UpstreamConnection.rootMessage(failure);
+            gw.log().error("fail-closed for session {} ({}): {}", pid, userName, why, failure);
+            rt.reject(SqlState.INTERNAL_ERROR, "Warden could not decide on this statement, so it was not run: " + why,
+                    "This is a Warden fault, not a problem with the statement; tell your Warden administrator.");
+        } else if (failure != null) {
+            gw.log().warn("statements route failed after deciding for session {}: {}", pid, failure.toString());
+        }
+    }
+
+    void forward(RoundTrip rt) {
+        Channel up = upstream.channel();
+        for (ByteBuf b : rt.frames()) {
+            up.write(b, up.voidPromise());
+        }
+        rt.frames().clear();
+        up.flush();
+        if (!up.isWritable()) {
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    void reject(RoundTrip rt, String sqlState, String message, String hint) {
+        boolean endsWithReady = false;
+        for (ByteBuf b : rt.frames()) {
+            byte t = b.getByte(b.readerIndex());
+            endsWithReady |= t == Wire.QUERY || t == Wire.SYNC || t == Wire.FUNCTION_CALL;
+        }
+        rt.release();
+        ctx.write(PgOut.error(ctx.alloc(), "ERROR", sqlState, message, null, hint));
+        if (endsWithReady) {
+            ctx.write(PgOut.readyForQuery(ctx.alloc(), txStatus));
+        }
+        ctx.flush();
+    }
+
+    @Override
+    public void upstreamReady(Map<String, String> parameters, byte status) {
+        if (state != State.CONNECTING) {
+            return;
+        }
+        pid = gw.cancels().register(this);
+        secret = gw.random().nextInt();
+        ctx.write(PgOut.authenticationOk(ctx.alloc()));
+        for (Map.Entry<String, String> p : parameters.entrySet()) {
+            ctx.write(PgOut.parameterStatus(ctx.alloc(), p.getKey(), p.getValue()));
+        }
+        ctx.write(PgOut.backendKeyData(ctx.alloc(), pid, secret));
+        ctx.writeAndFlush(PgOut.readyForQuery(ctx.alloc(), status));
+        txStatus = status;
+        state = State.READY;
+        startupTimer.cancel(false);
+        gw.log().info("session {} open: user {} -> target {} (upstream pid {}, client {}, tls {})", pid, userName,
+                target.name(), upstream.upstreamPid(), ctx.channel().remoteAddress(), login.isTls());
+        drain();
+    }
+
+    @Override
+    public void upstreamFailed(String sqlState, String message, Map<Character, String> serverError) {
+        gw.log().warn("session for user {} could not reach target {}: {}", userName, target == null ? "?" : target.name(), message);
+        fatal(sqlState, message, serverError == null ? null : serverError.get('H'));
+    }
+
+    @Override
+    public void upstreamMessage(ByteBuf frame) {
+        if (frame.getByte(frame.readerIndex()) == Wire.READY_FOR_QUERY) {
+            txStatus = frame.getByte(frame.readerIndex() + 5);
+        }
+        ctx.write(frame, ctx.voidPromise());
+    }
+
+    @Override
+    public void upstreamReadComplete() {
+        ctx.flush();
+        if (!ctx.channel().isWritable()) {
+            // a slow client: stop reading from PostgreSQL until it catches up
+            upstream.channel().config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void upstreamWritabilityChanged(boolean writable) {
+        if (writable && state == State.READY) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && upstream != null && upstream.channel() != null) {
+            upstream.channel().config().setAutoRead(true);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void upstreamClosed() {
+        if (terminateRequested || state == State.CLOSED) {
+            close(true);
+            return;
+        }
+        fatal(SqlState.CONNECTION_FAILURE, "the connection from Warden to target '" + target.name()
+                + "' was lost; this session cannot continue, please reconnect", null);
+    }
+
+    /** Cancels whatever the upstream session is running, as the client's CancelRequest asked. */
+    void cancelUpstream() {
+        ctx.executor().execute(() -> {
+            if (upstream != null && state == State.READY) {
+                CancelForwarder.send(gw, upstream, ctx.channel());
+            }
+        });
+    }
+
+    /** Shutdown notice: the client learns why its session ends. */
+    io.netty.util.concurrent.Future<?> shutdown() {
+        return ctx.executor().submit(() -> {
+            Channel ch = ctx.channel();
+            fatal(SqlState.ADMIN_SHUTDOWN, "Warden is shutting down; reconnect in a moment", null);
+            return ch.closeFuture().awaitUninterruptibly(0);
+        });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        close(false);
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (c instanceof ProtocolViolation) {
+            fatal(SqlState.PROTOCOL_VIOLATION, "invalid message from client: " + c.getMessage(), null);
+        } else {
+            gw.log().debug("client connection {} failed: {}", ctx.channel().remoteAddress(), c.toString());
+            close(true);
+        }
+    }
+
+    /** Sends a FATAL ErrorResponse and closes both sides. */
+    void fatal(String sqlState, String message, String hint) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        login.stopReading();
+        Channel ch = ctx.channel();
+        close(false);
+        if (ch.isActive()) {
+            ch.writeAndFlush(PgOut.error(ch.alloc(), "FATAL", sqlState, message, null, hint))
+                    .addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** Releases everything the session holds; closes the client channel too when asked. */
+    private void close(boolean closeChannel) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        if (startupTimer != null) {
+            startupTimer.cancel(false);
+        }
+        if (pid != 0) {
+            gw.cancels().unregister(pid, this);
+        }
+        gw.sessionClosed(this);
+        if (building != null) {
+            building.release();
+            building = null;
+        }
+        for (RoundTrip rt : queue) {
+            rt.release();
+        }
+        queue.clear();
+        if (upstream != null) {
+            upstream.terminate();
+        }
+        if (closeChannel) {
+            ctx.close();
+        }
+    }
+}

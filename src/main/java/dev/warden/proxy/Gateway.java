@@ -1,0 +1,179 @@
+package dev.warden.proxy;
+
+import dev.warden.config.ConfigException;
+import dev.warden.config.WardenConfig;
+import dev.warden.identity.scram.ScramVerifier;
+import io.netty.channel.Channel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.camel.CamelContext;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.spi.Resource;
+import org.apache.camel.support.PluginHelper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Warden gateway: the Camel context with the routes from {@code routes/}, the client
+ * listener (a camel-netty consumer using {@link WardenPipelineFactory}) and the state every session
+ * shares (config, TLS, cancel keys).
+ */
+public final class Gateway implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger("dev.warden.gateway");
+
+    private final WardenConfig config;
+    private final Path routesDir;
+    private final SecureRandom random = new SecureRandom();
+    private final CancelRegistry cancels = new CancelRegistry(random);
+    private final TlsContexts tls;
+    private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+    private final byte[] mockSecret = new byte[32];
+    private CamelContext camel;
+
+    public Gateway(WardenConfig config, Path routesDir) {
+        this.config = config;
+        this.routesDir = routesDir;
+        this.tls = new TlsContexts(config);
+        random.nextBytes(mockSecret);
+    }
+
+    public Gateway start() throws Exception {
+        List<Path> routeFiles;
+        if (!Files.isDirectory(routesDir)) {
+            throw new ConfigException("routes directory " + routesDir.toAbsolutePath() + " does not exist (set --routes)");
+        }
+        try (Stream<Path> s = Files.list(routesDir)) {
+            routeFiles = s.filter(p -> p.getFileName().toString().endsWith(".camel.yaml")).sorted().toList();
+        }
+        if (routeFiles.isEmpty()) {
+            throw new ConfigException("no *.camel.yaml routes in " + routesDir.toAbsolutePath());
+        }
+        DefaultCamelContext ctx = new DefaultCamelContext();
+        ctx.getCamelContextExtension().setName("warden");
+        ctx.setMessageHistory(false);
+        ctx.setStreamCaching(false);
+        ctx.setLoadHealthChecks(false);
+        ctx.getShutdownStrategy().setTimeout(10);
+        ctx.getRegistry().bind("wardenPipeline", new WardenPipelineFactory(this));
+        ctx.getRegistry().bind("forwardUpstream", new ForwardProcessor());
+        Properties p = new Properties();
+        p.setProperty("warden.listen.host", config.listen().host());
+        p.setProperty("warden.listen.port", Integer.toString(config.listen().port()));
+        p.setProperty("warden.netty.nativeTransport", Boolean.toString(config.listen().nativeTransport() && Epoll.isAvailable()));
+        p.setProperty("warden.netty.workerCount", Integer.toString(workerThreads()));
+        ctx.getPropertiesComponent().setInitialProperties(p);
+        List<Resource> resources = new ArrayList<>();
+        for (Path f : routeFiles) {
+            resources.add(PluginHelper.getResourceLoader(ctx).resolveResource("file:" + f.toAbsolutePath()));
+        }
+        PluginHelper.getRoutesLoader(ctx).loadRoutes(resources);
+        ctx.start();
+        camel = ctx;
+        LOG.info("Warden listening on {}:{} ({} event-loop thread(s), {} transport), targets {}, routes {}",
+                config.listen().host(), config.listen().port(), workerThreads(),
+                Epoll.isAvailable() && config.listen().nativeTransport() ? "epoll" : "nio",
+                config.targets().keySet(), routeFiles.stream().map(f -> f.getFileName().toString()).toList());
+        return this;
+    }
+
+    /** Default: one event loop per two cores (the other core serves PostgreSQL on small machines), 1..4. */
+    int workerThreads() {
+        int n = config.listen().workerThreads();
+        return n > 0 ? n : Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 2));
+    }
+
+    public WardenConfig config() {
+        return config;
+    }
+
+    public CamelContext camel() {
+        return camel;
+    }
+
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    Logger log() {
+        return LOG;
+    }
+
+    SecureRandom random() {
+        return random;
+    }
+
+    CancelRegistry cancels() {
+        return cancels;
+    }
+
+    TlsContexts tls() {
+        return tls;
+    }
+
+    boolean sessionOpened(ClientSession s) {
+        sessions.add(s);
+        return sessions.size() <= config.limits().maxConnections();
+    }
+
+    void sessionClosed(ClientSession s) {
+        sessions.remove(s);
+    }
+
+    /**
+     * The verifier an unknown user is checked against: stable per name, so that repeated attempts
+     * look like those for a real user (same salt each time), and no password can match it.
+     */
+    ScramVerifier mockVerifier(String user) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(mockSecret);
+            byte[] h = md.digest(user.getBytes(StandardCharsets.UTF_8));
+            byte[] keys = new byte[32];
+            random.nextBytes(keys);
+            return new ScramVerifier(4096, Arrays.copyOf(h, 16), keys, keys.clone());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Class<? extends SocketChannel> socketChannelClass(Channel client) {
+        return client instanceof EpollSocketChannel ? EpollSocketChannel.class : NioSocketChannel.class;
+    }
+
+    /** Tells every client why its session ends (57P01), then stops the listener and the routes. */
+    @Override
+    public void close() {
+        if (camel == null) {
+            return;
+        }
+        List<io.netty.util.concurrent.Future<?>> notices = new ArrayList<>();
+        for (ClientSession s : sessions) {
+            notices.add(s.shutdown());
+        }
+        for (var f : notices) {
+            f.awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        try {
+            camel.stop();
+        } finally {
+            camel = null;
+            LOG.info("Warden stopped");
+        }
+    }
+}

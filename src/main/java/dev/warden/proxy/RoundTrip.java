@@ -1,0 +1,87 @@
+package dev.warden.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One client round trip: a simple Query (or FunctionCall), or the extended-protocol messages up to
+ * and including a Sync or Flush. This is the body of the Camel Exchange that travels through
+ * routes/statements.camel.yaml; the route must settle it (forward it upstream, or reject it),
+ * otherwise Warden fails closed and the statement does not run.
+ */
+public final class RoundTrip {
+    enum Outcome { PENDING, FORWARDED, REJECTED }
+
+    private final ClientSession session;
+    private final List<ByteBuf> frames = new ArrayList<>(4);
+    private int bytes;
+    private final boolean needsDecision;
+    private Outcome outcome = Outcome.PENDING;
+
+    RoundTrip(ClientSession session, boolean needsDecision) {
+        this.session = session;
+        this.needsDecision = needsDecision;
+    }
+
+    void add(ByteBuf frame) {
+        frames.add(frame);
+        bytes += frame.readableBytes();
+    }
+
+    /** The client's messages, whole (type byte and length included), in the order sent. Read-only. */
+    public List<ByteBuf> frames() {
+        return frames;
+    }
+
+    public int bytes() {
+        return bytes;
+    }
+
+    public String target() {
+        return session.targetName();
+    }
+
+    public String user() {
+        return session.userName();
+    }
+
+    boolean needsDecision() {
+        return needsDecision;
+    }
+
+    ClientSession session() {
+        return session;
+    }
+
+    Outcome outcome() {
+        return outcome;
+    }
+
+    /** Sends the messages upstream unchanged. */
+    public void forward() {
+        settle(Outcome.FORWARDED);
+        session.forward(this);
+    }
+
+    /** Refuses the round trip: the client gets an ErrorResponse with this SQLSTATE; nothing reaches PostgreSQL. */
+    public void reject(String sqlState, String message, String hint) {
+        settle(Outcome.REJECTED);
+        session.reject(this, sqlState, message, hint);
+    }
+
+    void release() {
+        for (ByteBuf b : frames) {
+            ReferenceCountUtil.safeRelease(b);
+        }
+        frames.clear();
+    }
+
+    private void settle(Outcome o) {
+        if (outcome != Outcome.PENDING) {
+            throw new IllegalStateException("round trip already " + outcome);
+        }
+        outcome = o;
+    }
+}
