@@ -69,8 +69,8 @@ final class FrontendCases {
                         "Bind message has invalid length -2 for parameter value 1"),
                 c("Bind value beyond end", Bytes.of().cstr("").cstr("").i16(0).i16(1).i32(100).raw(1, 2, 3).typed('B'),
                         "Bind message has parameter value 1 declaring 100 bytes but only 3 remain"),
-                c("Bind format count mismatch", Bytes.of().cstr("").cstr("").i16(2).i16(1).i16(1).i16(3).typed('B'),
-                        "Bind message has 2 parameter format codes but 3 parameter values"),
+                c("Bind format count mismatch", Bytes.of().cstr("").cstr("").i16(2).i16(1).i16(1).i16(3).i32(-1).i32(-1)
+                        .i32(-1).i16(0).typed('B'), "Bind message has 2 parameter format codes but 3 parameter values"),
                 c("Bind without result formats", Bytes.of().cstr("").cstr("").i16(0).i16(0).typed('B'),
                         "Bind message ends inside its result format codes count (2 bytes needed, 0 left)"),
                 c("Bind result formats beyond end", Bytes.of().cstr("").cstr("").i16(0).i16(0).i16(3).i16(0).typed('B'),
@@ -98,8 +98,8 @@ final class FrontendCases {
                 c("Terminate with body", Bytes.of().i32(0).typed('X'), "Terminate message has 4 unexpected trailing bytes"),
                 // CopyFail, FunctionCall, PasswordMessage
                 c("CopyFail unterminated", Bytes.of().str("oops").typed('f'), "CopyFail message has an unterminated error message"),
-                c("FunctionCall format mismatch", Bytes.of().i32(1234).i16(2).i16(0).i16(1).i16(3).typed('F'),
-                        "FunctionCall message has 2 argument format codes but 3 argument values"),
+                c("FunctionCall format mismatch", Bytes.of().i32(1234).i16(2).i16(0).i16(1).i16(3).i32(-1).i32(0).i32(-1)
+                        .i16(0).typed('F'), "FunctionCall message has 2 argument format codes but 3 argument values"),
                 c("FunctionCall without result format", Bytes.of().i32(1).i16(0).i16(1).i32(-1).typed('F'),
                         "FunctionCall message ends inside its result format code (2 bytes needed, 0 left)"),
                 c("FunctionCall args beyond end", Bytes.of().i32(1).i16(0).i16(2).i32(2).raw(1, 2).typed('F'),

@@ -2,10 +2,12 @@ package dev.warden.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.warden.wire.WireTestSupport.Bytes;
 import io.netty.buffer.ByteBuf;
 import java.util.Random;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -29,6 +31,57 @@ class FrontendCodecPropertiesTest {
         return Arbitraries.oneOf(Arbitraries.of((byte) 'Q', (byte) 'P', (byte) 'B', (byte) 'D', (byte) 'E', (byte) 'S',
                 (byte) 'H', (byte) 'C', (byte) 'd', (byte) 'c', (byte) 'f', (byte) 'F', (byte) 'p', (byte) 'X'),
                 Arbitraries.bytes());
+    }
+
+    /**
+     * Frames built field by field with counts that may or may not agree (format codes versus
+     * values, any kind byte): the two independent checks must reach the same verdict.
+     */
+    @Provide
+    Arbitrary<byte[]> looseFrames() {
+        Arbitrary<short[]> formats = WireArbitraries.shorts(4);
+        Arbitrary<byte[][]> values = WireArbitraries.values();
+        Arbitrary<byte[]> bind = Combinators.combine(WireArbitraries.text(), formats, values, formats)
+                .as((name, pf, pv, rf) -> {
+                    Bytes b = Bytes.of().cstr(name).cstr("");
+                    shorts(b, pf);
+                    values(b, pv);
+                    shorts(b, rf);
+                    return b.typed('B');
+                });
+        Arbitrary<byte[]> call = Combinators.combine(Arbitraries.integers(), formats, values, Arbitraries.shorts())
+                .as((oid, af, args, rf) -> {
+                    Bytes b = Bytes.of().i32(oid);
+                    shorts(b, af);
+                    values(b, args);
+                    return b.i16(rf).typed('F');
+                });
+        Arbitrary<byte[]> kinds = Combinators.combine(Arbitraries.of('D', 'C'), Arbitraries.bytes(), WireArbitraries.text())
+                .as((type, kind, name) -> Bytes.of().i8(kind).cstr(name).typed(type));
+        return Arbitraries.oneOf(bind, call, kinds);
+    }
+
+    private static void shorts(Bytes b, short[] a) {
+        b.i16(a.length);
+        for (short s : a) {
+            b.i16(s);
+        }
+    }
+
+    private static void values(Bytes b, byte[][] values) {
+        b.i16(values.length);
+        for (byte[] v : values) {
+            if (v == null) {
+                b.i32(-1);
+            } else {
+                b.i32(v.length).raw(v);
+            }
+        }
+    }
+
+    @Property(tries = 2000)
+    void looselyBuiltFramesGetOneVerdict(@ForAll("looseFrames") byte[] frame, @ForAll long seed) {
+        checkTyped(WireTestSupport.embed(frame, new Random(seed)), frame);
     }
 
     @Property(tries = 1500)

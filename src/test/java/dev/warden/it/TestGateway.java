@@ -1,0 +1,178 @@
+package dev.warden.it;
+
+import dev.warden.config.ConfigLoader;
+import dev.warden.config.Secrets;
+import dev.warden.proxy.Gateway;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * A real Warden gateway for integration tests, in this JVM, configured from YAML exactly as an
+ * operator would. By default: user {@code alice} / {@code alice-pw}, target {@code app} pointing at
+ * {@link SharedPostgres}'s {@code appdb} as {@code warden_app}, no TLS.
+ *
+ * <pre>
+ * try (TestGateway gw = TestGateway.builder().start()) {
+ *     try (Connection c = gw.connect("alice", "alice-pw", "app")) { ... }
+ * }
+ * </pre>
+ */
+public final class TestGateway implements AutoCloseable {
+    public static final String USER = "alice";
+    public static final String PASSWORD = "alice-pw";
+    public static final String TARGET = "app";
+
+    private final Gateway gateway;
+    private final int port;
+
+    private TestGateway(Gateway gateway, int port) {
+        this.gateway = gateway;
+        this.port = port;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Gateway gateway() {
+        return gateway;
+    }
+
+    /** pgJDBC URL for a target through Warden; extra parameters as "key=value" pairs. */
+    public String url(String target, String... params) {
+        StringBuilder b = new StringBuilder("jdbc:postgresql://127.0.0.1:").append(port).append('/').append(target);
+        String sep = "?";
+        boolean hasSsl = false;
+        for (String p : params) {
+            b.append(sep).append(p);
+            sep = "&";
+            hasSsl |= p.startsWith("sslmode=");
+        }
+        if (!hasSsl) {
+            b.append(sep).append("sslmode=disable");
+        }
+        return b.toString();
+    }
+
+    public Connection connect(String user, String password, String target, String... params) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", user);
+        p.setProperty("password", password);
+        return DriverManager.getConnection(url(target, params), p);
+    }
+
+    /** alice on target app. */
+    public Connection connect(String... params) throws SQLException {
+        return connect(USER, PASSWORD, TARGET, params);
+    }
+
+    @Override
+    public void close() {
+        gateway.close();
+    }
+
+    public static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static final class Builder {
+        private final Map<String, String> users = new LinkedHashMap<>();
+        private final Map<String, String> targets = new LinkedHashMap<>();
+        private String tls = "";
+        private String limits = "";
+        private Path baseDir = Path.of(".");
+        private Path routes = Path.of("routes");
+
+        private Builder() {
+            users.put(USER, "    password: " + PASSWORD + "\n");
+            int pgPort = SharedPostgres.get().port();
+            targets.put(TARGET, String.join("\n",
+                    "    host: 127.0.0.1",
+                    "    port: " + pgPort,
+                    "    database: " + SharedPostgres.APP_DB,
+                    "    user: " + SharedPostgres.APP_ROLE,
+                    "    password: " + SharedPostgres.APP_PASSWORD,
+                    "    sslmode: disable", ""));
+        }
+
+        /** Adds a user; {@code body} holds its YAML keys indented by four spaces (password/scramVerifier/targets). */
+        public Builder user(String name, String body) {
+            users.put(name, body.endsWith("\n") ? body : body + "\n");
+            return this;
+        }
+
+        /** Adds or replaces a target; {@code body} holds its YAML keys indented by four spaces. */
+        public Builder target(String name, String body) {
+            targets.put(name, body.endsWith("\n") ? body : body + "\n");
+            return this;
+        }
+
+        /** The whole tls: section body, keys indented by two spaces. */
+        public Builder tls(String body) {
+            this.tls = body.endsWith("\n") ? body : body + "\n";
+            return this;
+        }
+
+        /** The whole limits: section body, keys indented by two spaces. */
+        public Builder limits(String body) {
+            this.limits = body.endsWith("\n") ? body : body + "\n";
+            return this;
+        }
+
+        /** Directory that relative file names in the config resolve against. */
+        public Builder baseDir(Path dir) {
+            this.baseDir = dir;
+            return this;
+        }
+
+        public Builder routes(Path dir) {
+            this.routes = dir;
+            return this;
+        }
+
+        public String yaml(int port) {
+            StringBuilder y = new StringBuilder();
+            y.append("listen:\n  host: 127.0.0.1\n  port: ").append(port).append('\n');
+            if (!tls.isEmpty()) {
+                y.append("tls:\n").append(tls);
+            }
+            if (!limits.isEmpty()) {
+                y.append("limits:\n").append(limits);
+            }
+            y.append("users:\n");
+            users.forEach((n, body) -> y.append("  - name: ").append(n).append('\n').append(body));
+            y.append("targets:\n");
+            targets.forEach((n, body) -> y.append("  ").append(n).append(":\n").append(body));
+            return y.toString();
+        }
+
+        public TestGateway start() {
+            int port = freePort();
+            try {
+                var cfg = ConfigLoader.parse(yaml(port), new Secrets(System.getenv(), baseDir), baseDir);
+                return new TestGateway(new Gateway(cfg, routes).start(), port);
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("gateway did not start", e);
+            }
+        }
+    }
+}
