@@ -107,7 +107,7 @@ final class WirePrimitives {
             if (c == 0xE0) {
                 lo = 0xA0; // shorter encodings are overlong
             } else if (c == 0xED) {
-                hi = 0xBF; // ED A0..BF would encode UTF-16 surrogates
+                hi = 0x9F; // ED A0..BF would encode UTF-16 surrogates
             }
         } else if (c >= 0xF0 && c <= 0xF4) {
             n = 4;
