@@ -162,7 +162,7 @@ public final class BackendCodec {
             }
             String value = r.cstring("field " + WirePrimitives.describeType(code));
             // A repeated code would make the message mean different things to different clients.
-            if (fields.put((char) (code & 0xFF), value) == new Object()) {
+            if (fields.put((char) (code & 0xFF), value) != null) {
                 throw r.violation("has field " + WirePrimitives.describeType(code) + " more than once");
             }
         }

@@ -1,0 +1,29 @@
+package dev.warden.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** config/warden.yaml documents every key; it must stay a config Warden actually accepts. */
+class ExampleConfigTest {
+    @Test
+    void annotatedExampleConfigLoads(@TempDir Path dir) throws Exception {
+        Path copy = dir.resolve("warden.yaml");
+        Files.copy(Path.of("config/warden.yaml"), copy);
+        Files.writeString(dir.resolve("bank-ca.crt"), "placeholder: only its presence is checked at load\n");
+        WardenConfig cfg = ConfigLoader.load(copy, Map.of("WARDEN_BANK_PASSWORD", "s3cret"));
+
+        assertThat(cfg.listen().port()).isEqualTo(7432);
+        assertThat(cfg.limits().maxMessageBytes()).isEqualTo(64 << 20);
+        WardenConfig.Target bank = cfg.target("bank").orElseThrow();
+        assertThat(bank.password()).isEqualTo("s3cret");
+        assertThat(bank.sslmode()).isEqualTo(WardenConfig.SslMode.VERIFY_FULL);
+        assertThat(bank.toString()).doesNotContain("s3cret");
+        assertThat(cfg.user("etl").orElseThrow().mayUse("bank")).isTrue();
+        assertThat(cfg.user("etl").orElseThrow().mayUse("other")).isFalse();
+    }
+}
