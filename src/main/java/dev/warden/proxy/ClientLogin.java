@@ -13,7 +13,6 @@ import dev.warden.wire.SqlState;
 import dev.warden.wire.Wire;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -136,27 +135,15 @@ final class ClientLogin {
             throw new ProtocolViolation("expected a password message during authentication, got type '"
                     + (char) frame.getByte(frame.readerIndex()) + "'");
         }
-        int bodyStart = frame.readerIndex() + 5;
-        int bodyEnd = frame.readerIndex() + frame.readableBytes();
+        var password = (FrontendMessage.PasswordMessage) FrontendCodec.decode(frame);
         try {
             if (saslStep == 0) {
-                int nul = frame.indexOf(bodyStart, bodyEnd, (byte) 0);
-                if (nul < 0 || nul + 5 > bodyEnd) {
-                    throw new ProtocolViolation("malformed SASLInitialResponse");
-                }
-                String mechanism = frame.toString(bodyStart, nul - bodyStart, StandardCharsets.UTF_8);
-                int len = frame.getInt(nul + 1);
-                if (len < 0 || nul + 5 + len != bodyEnd) {
-                    throw new ProtocolViolation("malformed SASLInitialResponse");
-                }
-                byte[] data = new byte[len];
-                frame.getBytes(nul + 5, data);
-                ctx.writeAndFlush(PgOut.authentication(ctx.alloc(), 11, scram.handleClientFirst(mechanism, data)));
+                FrontendMessage.PasswordMessage.SaslInitialResponse first = password.asSaslInitialResponse();
+                byte[] data = first.data() == null ? new byte[0] : first.data();
+                ctx.writeAndFlush(PgOut.authentication(ctx.alloc(), 11, scram.handleClientFirst(first.mechanism(), data)));
                 saslStep = 1;
             } else if (saslStep == 1) {
-                byte[] data = new byte[bodyEnd - bodyStart];
-                frame.getBytes(bodyStart, data);
-                byte[] serverFinal = scram.handleClientFinal(data);
+                byte[] serverFinal = scram.handleClientFinal(password.payload());
                 saslStep = 2;
                 if (user == null) {
                     loginFailed(ctx, "no such user (the proof matched a mock verifier)");

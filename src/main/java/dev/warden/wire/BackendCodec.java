@@ -27,6 +27,7 @@ import dev.warden.wire.BackendMessage.ReadyForQuery;
 import dev.warden.wire.BackendMessage.RowDescription;
 import dev.warden.wire.WirePrimitives.Reader;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -140,7 +141,7 @@ public final class BackendCodec {
                 return null;
             case Authentication.SASL:
                 try {
-                    new Authentication(code, data).saslMechanisms();
+                    decodeSaslMechanisms(data);
                     return null;
                 } catch (ProtocolViolation e) {
                     return "has a malformed SASL mechanism list (" + e.getMessage() + ")";
@@ -148,6 +149,37 @@ public final class BackendCodec {
             default:
                 return "has unknown request code " + code;
         }
+    }
+
+    /** AuthenticationSASL's data: NUL-terminated names, then an empty one. */
+    static List<String> decodeSaslMechanisms(byte[] data) {
+        Reader r = new Reader(Unpooled.wrappedBuffer(data), 0, data.length, "AuthenticationSASL");
+        List<String> names = new ArrayList<>();
+        while (true) {
+            if (r.remaining() == 0) {
+                throw r.violation("has no terminating NUL byte after its mechanism list");
+            }
+            String name = r.cstring("mechanism name");
+            if (name.isEmpty()) {
+                r.expectEnd();
+                return List.copyOf(names);
+            }
+            names.add(name);
+        }
+    }
+
+    static byte[] encodeSaslMechanisms(List<String> mechanisms) {
+        ByteBuf b = Unpooled.buffer();
+        for (String m : mechanisms) {
+            if (m.isEmpty()) {
+                throw new IllegalArgumentException("SASL mechanism names must not be empty");
+            }
+            WirePrimitives.writeCString(b, m, "SASL mechanism name");
+        }
+        b.writeByte(0);
+        byte[] a = new byte[b.readableBytes()];
+        b.readBytes(a);
+        return a;
     }
 
     private static Map<Character, String> decodeFields(Reader r) {

@@ -1,8 +1,5 @@
 package dev.warden.wire;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -72,17 +69,7 @@ public sealed interface BackendMessage {
 
         /** AuthenticationSASL: the mechanisms in the server's order of preference. */
         public static Authentication sasl(List<String> mechanisms) {
-            ByteBuf b = Unpooled.buffer();
-            for (String m : mechanisms) {
-                if (m.isEmpty()) {
-                    throw new IllegalArgumentException("SASL mechanism names must not be empty");
-                }
-                WirePrimitives.writeCString(b, m, "SASL mechanism name");
-            }
-            b.writeByte(0);
-            byte[] a = new byte[b.readableBytes()];
-            b.readBytes(a);
-            return new Authentication(SASL, a);
+            return new Authentication(SASL, BackendCodec.encodeSaslMechanisms(mechanisms));
         }
 
         public static Authentication saslContinue(byte[] data) {
@@ -98,21 +85,7 @@ public sealed interface BackendMessage {
             if (code != SASL) {
                 throw new IllegalStateException("not an AuthenticationSASL request (code " + code + ")");
             }
-            WirePrimitives.Reader r = new WirePrimitives.Reader(Unpooled.wrappedBuffer(data), 0, data.length,
-                    "AuthenticationSASL");
-            List<String> names = new ArrayList<>();
-            while (true) {
-                if (r.remaining() == 0) {
-                    throw r.violation("has no terminating NUL byte after its mechanism list");
-                }
-                String name = r.cstring("mechanism name");
-                if (name.isEmpty()) {
-                    break;
-                }
-                names.add(name);
-            }
-            r.expectEnd();
-            return List.copyOf(names);
+            return BackendCodec.decodeSaslMechanisms(data);
         }
 
         @Override
@@ -184,18 +157,17 @@ public sealed interface BackendMessage {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof CopyInResponse c && overallFormat == c.overallFormat
-                    && Arrays.equals(columnFormats, c.columnFormats);
+            return sameCopyResponse(this, o);
         }
 
         @Override
         public int hashCode() {
-            return 31 * overallFormat + Arrays.hashCode(columnFormats);
+            return hashCopyResponse(this);
         }
 
         @Override
         public String toString() {
-            return "CopyInResponse[" + overallFormat + ", " + Arrays.toString(columnFormats) + "]";
+            return showCopyResponse(this);
         }
     }
 
@@ -206,18 +178,17 @@ public sealed interface BackendMessage {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof CopyOutResponse c && overallFormat == c.overallFormat
-                    && Arrays.equals(columnFormats, c.columnFormats);
+            return sameCopyResponse(this, o);
         }
 
         @Override
         public int hashCode() {
-            return 37 * overallFormat + Arrays.hashCode(columnFormats);
+            return hashCopyResponse(this);
         }
 
         @Override
         public String toString() {
-            return "CopyOutResponse[" + overallFormat + ", " + Arrays.toString(columnFormats) + "]";
+            return showCopyResponse(this);
         }
     }
 
@@ -228,18 +199,17 @@ public sealed interface BackendMessage {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof CopyBothResponse c && overallFormat == c.overallFormat
-                    && Arrays.equals(columnFormats, c.columnFormats);
+            return sameCopyResponse(this, o);
         }
 
         @Override
         public int hashCode() {
-            return 41 * overallFormat + Arrays.hashCode(columnFormats);
+            return hashCopyResponse(this);
         }
 
         @Override
         public String toString() {
-            return "CopyBothResponse[" + overallFormat + ", " + Arrays.toString(columnFormats) + "]";
+            return showCopyResponse(this);
         }
     }
 
@@ -408,6 +378,20 @@ public sealed interface BackendMessage {
             throw new IllegalArgumentException("overall format must fit in one byte, not " + overallFormat);
         }
         Objects.requireNonNull(columnFormats, "columnFormats");
+    }
+
+    private static boolean sameCopyResponse(CopyResponse a, Object o) {
+        return o != null && o.getClass() == a.getClass() && a.overallFormat() == ((CopyResponse) o).overallFormat()
+                && Arrays.equals(a.columnFormats(), ((CopyResponse) o).columnFormats());
+    }
+
+    private static int hashCopyResponse(CopyResponse c) {
+        return Objects.hash(c.getClass().getSimpleName(), c.overallFormat(), Arrays.hashCode(c.columnFormats()));
+    }
+
+    private static String showCopyResponse(CopyResponse c) {
+        return c.getClass().getSimpleName() + "[overallFormat=" + c.overallFormat() + ", columnFormats="
+                + Arrays.toString(c.columnFormats()) + "]";
     }
 
     private static Map<Character, String> basicFields(String severity, String sqlState, String message) {

@@ -70,7 +70,7 @@ final class WirePrimitives {
             // Eight bytes at a time while they are all non-zero ASCII: the common case for SQL.
             while (end - p >= 8) {
                 long w = b.getLong(p);
-                if ((w & HIGHS) != 0) {
+                if (((w | (w - ONES)) & HIGHS) != 0) {
                     break;
                 }
                 p += 8;
