@@ -29,6 +29,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** A round trip is sent for a decision early once it holds this much, so memory stays bounded. */
     private static final int ROUND_TRIP_MAX_MESSAGES = 1024;
     private static final int ROUND_TRIP_MAX_BYTES = 1 << 20;
+    private static final int MAX_QUEUED_ROUND_TRIPS = 64;
 
     private enum State { LOGIN, CONNECTING, READY, CLOSED }
 
@@ -46,6 +47,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private RoundTrip building;
     private final ArrayDeque<RoundTrip> queue = new ArrayDeque<>();
     private boolean draining;
+    /** A round trip is in the statements route; later ones wait so that order is kept. */
+    private boolean awaitingDecision;
     private boolean terminateRequested;
 
     ClientSession(Gateway gw, dev.warden.wire.ClientFrameDecoder decoder) {
@@ -181,6 +184,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void submit(RoundTrip rt) {
         queue.add(rt);
         drain();
+        if (queue.size() >= MAX_QUEUED_ROUND_TRIPS) {
+            // a statement is waiting for its decision: stop reading until the client's backlog moves
+            ctx.channel().config().setAutoRead(false);
+        }
     }
 
     /** Sends queued round trips through the route in order; re-entrant calls just return. */
@@ -191,8 +198,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         draining = true;
         try {
             RoundTrip rt;
-            while (state == State.READY && (rt = queue.poll()) != null) {
+            while (state == State.READY && !awaitingDecision && (rt = queue.poll()) != null) {
                 if (rt.needsDecision()) {
+                    awaitingDecision = true;
                     ctx.fireChannelRead(rt);
                 } else {
                     rt.forward();
@@ -208,6 +216,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** The route has run for this round trip; anything but a decision means the statement must not run. */
     void decided(RoundTrip rt, Throwable failure) {
+        awaitingDecision = false;
+        if (state == State.CLOSED) {
+            if (rt.outcome() == RoundTrip.Outcome.PENDING) {
+                rt.release();
+            }
+            return;
+        }
         if (rt.outcome() == RoundTrip.Outcome.PENDING) {
             String why = failure == null ? "the statements route ended without a decision"
                     : "the statements route failed: " + UpstreamConnection.rootMessage(failure);
@@ -216,6 +231,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     "This is a Warden fault, not a problem with the statement; tell your Warden administrator.");
         } else if (failure != null) {
             gw.log().warn("statements route failed after deciding for session {}: {}", pid, failure.toString());
+        }
+        if (!draining) {
+            boolean wasFull = queue.size() >= MAX_QUEUED_ROUND_TRIPS;
+            drain();
+            if (wasFull && queue.size() < MAX_QUEUED_ROUND_TRIPS && upstream.channel().isWritable()) {
+                ctx.channel().config().setAutoRead(true);
+            }
         }
     }
 
