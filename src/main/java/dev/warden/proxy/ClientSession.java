@@ -226,7 +226,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (rt.outcome() == RoundTrip.Outcome.PENDING) {
             String why = failure == null ? "the statements route ended without a decision"
                     : "the statements route failed: " + UpstreamConnection.rootMessage(failure);
-            gw.log().error("fail-closed for session {} ({}): {}", pid, userName, why, failure);
+            gw.log().error("fail-closed for session {} ({}): {}", pid, userName, why);
             rt.reject(SqlState.INTERNAL_ERROR, "Warden could not decide on this statement, so it was not run: " + why,
                     "This is a Warden fault, not a problem with the statement; tell your Warden administrator.");
         } else if (failure != null) {

@@ -58,7 +58,7 @@ class FailClosedIT {
     @Test
     void routeThatThrowsBlocksTheStatementWithAnInternalError() throws Exception {
         Path r = routes("throws", "        - throwException:\n            exceptionType: java.lang.IllegalStateException\n            message: policy store unreachable");
-        try (TestGateway gw = TestGateway.builder().routes(r).start(); Connection c = gw.connect("preferQueryMode=simple")) {
+        try (TestGateway gw = TestGateway.builder().routes(r).start(); Connection c = gw.connect("preferQueryMode=simple", "assumeMinServerVersion=10")) {
             assertThatThrownBy(() -> c.createStatement().execute("INSERT INTO fail_closed_canary VALUES (1)"))
                     .isInstanceOfSatisfying(SQLException.class, e -> {
                         assertThat(e.getSQLState()).isEqualTo("XX000");
@@ -74,7 +74,7 @@ class FailClosedIT {
     @Test
     void routeThatDecidesNothingBlocksExtendedProtocolStatementsToo() throws Exception {
         Path r = routes("undecided", "        - log:\n            message: \"looked at it, decided nothing\"");
-        try (TestGateway gw = TestGateway.builder().routes(r).start(); Connection c = gw.connect()) {
+        try (TestGateway gw = TestGateway.builder().routes(r).start(); Connection c = gw.connect("assumeMinServerVersion=10")) {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO fail_closed_canary VALUES (?)")) {
                 ps.setInt(1, 2);
                 assertThatThrownBy(ps::executeUpdate)
