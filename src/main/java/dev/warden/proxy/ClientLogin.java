@@ -55,6 +55,10 @@ final class ClientLogin {
         if (m instanceof FrontendMessage.SSLRequest) {
             onSslRequest(ctx);
         } else if (m instanceof FrontendMessage.GSSENCRequest) {
+            if (decoder.pendingBytes() > 0) {
+                // as PostgreSQL: a client must wait for the answer before sending more
+                throw new ProtocolViolation("received unencrypted data after GSSENCRequest");
+            }
             ctx.writeAndFlush(PgOut.singleByte(ctx.alloc(), 'N'));
         } else if (m instanceof FrontendMessage.CancelRequest c) {
             ClientSession victim = gw.cancels().find(c.processId(), c.secretKey());
@@ -76,13 +80,14 @@ final class ClientLogin {
         if (tls) {
             throw new ProtocolViolation("SSLRequest received on a connection that already uses TLS");
         }
+        if (decoder.pendingBytes() > 0) {
+            // bytes sent ahead of the handshake would be read as if they were protected (CVE-2021-23214);
+            // refused whether or not TLS is on offer, as PostgreSQL does
+            throw new ProtocolViolation("received unencrypted data after SSLRequest");
+        }
         if (!gw.tls().clientTlsEnabled()) {
             ctx.writeAndFlush(PgOut.singleByte(ctx.alloc(), 'N'));
             return;
-        }
-        if (decoder.pendingBytes() > 0) {
-            // bytes sent ahead of the handshake would be read as if they were protected (CVE-2021-23214)
-            throw new ProtocolViolation("received unencrypted data after SSLRequest");
         }
         ctx.writeAndFlush(PgOut.singleByte(ctx.alloc(), 'S'));
         ctx.pipeline().addFirst("tls", gw.tls().clientHandler(ctx.alloc()));
@@ -90,6 +95,10 @@ final class ClientLogin {
     }
 
     private void onStartup(ChannelHandlerContext ctx, FrontendMessage.StartupMessage s) {
+        if (!gw.admit(session)) {
+            session.fatal(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already (limits.maxConnections)", null);
+            return;
+        }
         if (s.majorVersion() != 3) {
             session.fatal(SqlState.FEATURE_NOT_SUPPORTED, "unsupported frontend protocol " + s.majorVersion() + "."
                     + s.minorVersion() + ": Warden supports protocol 3.0", null);

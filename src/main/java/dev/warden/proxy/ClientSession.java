@@ -75,10 +75,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        if (!gw.sessionOpened(this)) {
-            fatal(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already (limits.maxConnections)", null);
-            return;
-        }
+        gw.sessionOpened(this);
         long ms = gw.config().limits().startupTimeout().toMillis();
         startupTimer = ctx.executor().schedule(() -> {
             if (state == State.LOGIN || state == State.CONNECTING) {

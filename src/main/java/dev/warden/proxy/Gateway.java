@@ -43,6 +43,7 @@ public final class Gateway implements AutoCloseable {
     private final CancelRegistry cancels = new CancelRegistry(random);
     private final TlsContexts tls;
     private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+    private final Set<ClientSession> admitted = ConcurrentHashMap.newKeySet();
     private final byte[] mockSecret = new byte[32];
     private CamelContext camel;
 
@@ -126,13 +127,23 @@ public final class Gateway implements AutoCloseable {
         return tls;
     }
 
-    boolean sessionOpened(ClientSession s) {
+    void sessionOpened(ClientSession s) {
         sessions.add(s);
-        return sessions.size() <= config.limits().maxConnections();
+    }
+
+    /**
+     * A StartupMessage arrived: from now on the connection counts against limits.maxConnections.
+     * A CancelRequest never does, so that a client can still cancel its query when Warden is full
+     * (as with PostgreSQL); idle pre-startup connections are bounded by limits.startupTimeout.
+     */
+    boolean admit(ClientSession s) {
+        admitted.add(s);
+        return admitted.size() <= config.limits().maxConnections();
     }
 
     void sessionClosed(ClientSession s) {
         sessions.remove(s);
+        admitted.remove(s);
     }
 
     /**

@@ -200,7 +200,10 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
             }
             case Wire.ERROR_RESPONSE -> {
                 var err = (BackendMessage.ErrorResponse) BackendCodec.decode(frame);
-                fail(err.fields().getOrDefault('C', SqlState.CONNECTION_FAILURE),
+                String code = err.fields().getOrDefault('C', SqlState.CONNECTION_FAILURE);
+                // the client's own login succeeded: a refused upstream login is Warden's (config) problem,
+                // so it must not look like "your password is wrong"
+                fail(code.startsWith("28") ? SqlState.CONNECTION_FAILURE : code,
                         "target '" + target.name() + "' refused Warden's login: " + err.fields().get('M'), err.fields());
             }
             case Wire.NOTICE_RESPONSE, Wire.NEGOTIATE_PROTOCOL_VERSION -> {
