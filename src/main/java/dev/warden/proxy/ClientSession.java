@@ -50,10 +50,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** A round trip is in the statements route; later ones wait so that order is kept. */
     private boolean awaitingDecision;
     private boolean terminateRequested;
+    private final StatementBlocker blocker;
 
     ClientSession(Gateway gw, dev.warden.wire.ClientFrameDecoder decoder) {
         this.gw = gw;
         this.login = new ClientLogin(gw, this, decoder);
+        this.blocker = new StatementBlocker(gw.random());
     }
 
     public String targetName() {
@@ -126,6 +128,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (bad != null) {
             frame.release();
             throw new ProtocolViolation(bad);
+        }
+        if (blocker.dropWhileDiscarding(frame)) {
+            return;
         }
         byte type = frame.getByte(frame.readerIndex());
         switch (type) {
@@ -250,18 +255,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    void reject(RoundTrip rt, String sqlState, String message, String hint) {
-        boolean endsWithReady = false;
-        for (ByteBuf b : rt.frames()) {
-            byte t = b.getByte(b.readerIndex());
-            endsWithReady |= t == Wire.QUERY || t == Wire.SYNC || t == Wire.FUNCTION_CALL;
-        }
-        rt.release();
-        ctx.write(PgOut.error(ctx.alloc(), "ERROR", sqlState, message, null, hint));
-        if (endsWithReady) {
-            ctx.write(PgOut.readyForQuery(ctx.alloc(), txStatus));
-        }
-        ctx.flush();
+    void reject(RoundTrip rt, int index, String sqlState, String message, String hint) {
+        blocker.block(rt.frames(), index, sqlState, message, hint, upstream.channel());
     }
 
     @Override
@@ -293,8 +288,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void upstreamMessage(ByteBuf frame) {
-        if (frame.getByte(frame.readerIndex()) == Wire.READY_FOR_QUERY) {
+        byte type = frame.getByte(frame.readerIndex());
+        if (type == Wire.READY_FOR_QUERY) {
             txStatus = frame.getByte(frame.readerIndex() + 5);
+        } else if (type == Wire.ERROR_RESPONSE && blocker.expectsError()) {
+            frame = blocker.rewrite(frame, ctx.alloc());
         }
         ctx.write(frame, ctx.voidPromise());
     }

@@ -92,6 +92,10 @@ final class PgOut {
         return out;
     }
 
+    static ByteBuf frontendMessage(ByteBufAllocator a, FrontendMessage m) {
+        return frontend(a, m);
+    }
+
     private static ByteBuf frontend(ByteBufAllocator a, FrontendMessage m) {
         ByteBuf out = a.buffer();
         FrontendCodec.encode(m, out);

@@ -65,10 +65,20 @@ public final class RoundTrip {
         session.forward(this);
     }
 
-    /** Refuses the round trip: the client gets an ErrorResponse with this SQLSTATE; nothing reaches PostgreSQL. */
+    /** Refuses the whole round trip: the client gets an ErrorResponse with this SQLSTATE; nothing reaches PostgreSQL. */
     public void reject(String sqlState, String message, String hint) {
+        rejectFrom(0, sqlState, message, hint);
+    }
+
+    /**
+     * Forwards the messages before {@code index} and refuses message {@code index} (a Query, Parse or
+     * FunctionCall) as PostgreSQL would refuse a failing statement: the client gets the ErrorResponse
+     * where the statement's own answer would be, the rest up to Sync is discarded, and an open
+     * transaction is aborted on both sides.
+     */
+    public void rejectFrom(int index, String sqlState, String message, String hint) {
         settle(Outcome.REJECTED);
-        session.reject(this, sqlState, message, hint);
+        session.reject(this, index, sqlState, message, hint);
     }
 
     void release() {
