@@ -1,6 +1,7 @@
 package dev.warden.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -102,14 +103,16 @@ final class Node {
         if (isMissing()) {
             return dflt;
         }
-        if (!json.canConvertToInt() || !json.isIntegralNumber() && !json.asText().matches("-?\\d+")) {
+        String text = json.asText().trim();
+        // a quoted whole number ("6543", common in templated YAML) counts as one
+        if (!json.isIntegralNumber() && !(json.isTextual() && text.matches("-?\\d+"))) {
             throw error("expected a whole number between " + min + " and " + max + ", got '" + json.asText() + "'");
         }
-        int v = json.isIntegralNumber() ? json.asInt() : Integer.parseInt(json.asText());
-        if (v < min || v > max) {
+        BigInteger v = json.isIntegralNumber() ? json.bigIntegerValue() : new BigInteger(text);
+        if (v.compareTo(BigInteger.valueOf(min)) < 0 || v.compareTo(BigInteger.valueOf(max)) > 0) {
             throw error("expected a whole number between " + min + " and " + max + ", got " + v);
         }
-        return v;
+        return v.intValue();
     }
 
     long bytes(long dflt, long min, long max) {
@@ -128,9 +131,14 @@ final class Node {
         String digits = s.replaceAll("[A-Z]+$", "").trim();
         long v;
         try {
-            v = Long.parseLong(digits) * mult;
+            v = Math.multiplyExact(Long.parseLong(digits), mult);
         } catch (NumberFormatException e) {
+            if (digits.matches("-?\\d+")) {
+                throw error("expected a size between " + min + " and " + max + " bytes, got '" + json.asText() + "'");
+            }
             throw error("expected a size such as 16MB or 65536, got '" + json.asText() + "'");
+        } catch (ArithmeticException e) {
+            throw error("expected a size between " + min + " and " + max + " bytes, got '" + json.asText() + "'");
         }
         if (v < min || v > max) {
             throw error("expected a size between " + min + " and " + max + " bytes, got " + v);
@@ -160,13 +168,17 @@ final class Node {
         if (!m.matches()) {
             throw error("expected a duration such as 500ms, 10s, 5m or 1h, got '" + json.asText() + "'");
         }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
-        };
+        try {
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofHours(n);
+            };
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw error("duration '" + json.asText() + "' is too long");
+        }
     }
 
     <E extends Enum<E>> E choice(Class<E> type, E dflt) {

@@ -35,7 +35,12 @@ public final class Secrets {
         if (value.startsWith("${file:") && value.endsWith("}")) {
             Path p = baseDir.resolve(value.substring(7, value.length() - 1));
             try {
-                return Files.readString(p, StandardCharsets.UTF_8).stripTrailing();
+                String v = Files.readString(p, StandardCharsets.UTF_8);
+                // only the line end that editors and secret mounts add; a password may end in spaces
+                if (v.endsWith("\r\n")) {
+                    return v.substring(0, v.length() - 2);
+                }
+                return v.endsWith("\n") ? v.substring(0, v.length() - 1) : v;
             } catch (IOException e) {
                 throw new ConfigException(where + ": cannot read secret file " + p + " (" + e.getMessage() + ")");
             }

@@ -56,6 +56,16 @@ public final class ClientFrameDecoder extends ByteToMessageDecoder {
                 // already waiting is handled by the session (which refuses bytes sent ahead of a TLS handshake).
                 return;
             }
+            if (readable == 0) {
+                return;
+            }
+            byte type = in.getByte(start);
+            if (FrontendCodec.messageName(type) == null) {
+                // Refuse at once, as PostgreSQL does: waiting for the length such a frame claims would
+                // leave the client hanging (e.g. a second StartupMessage reads as type 0x00 with a
+                // length far beyond its size) and would buffer up to maxMessageBytes for nothing.
+                throw fail("unknown frontend message type " + WirePrimitives.describeType(type));
+            }
             if (readable < 5) {
                 return;
             }
