@@ -61,6 +61,8 @@ final class DemoCommand implements Callable<Integer> {
                 "    user: warden_bank",
                 "    password: ${file:upstream.secret}",
                 "    sslmode: disable",
+                "    environment: production",
+                "    classifiedTables: [public.customers, public.accounts, public.cards, public.transactions]",
                 ""));
         Path secret = dir.resolve("upstream.secret");
         Files.writeString(secret, upstreamPassword + "\n");

@@ -101,7 +101,8 @@ public final class ConfigLoader {
         Map<String, WardenConfig.Target> targets = new LinkedHashMap<>();
         for (Map.Entry<String, Node> e : r.get("targets").entries().entrySet()) {
             Node n = e.getValue();
-            n.allowOnly(Set.of("host", "port", "database", "user", "password", "sslmode", "sslrootcert", "connectTimeout"));
+            n.allowOnly(Set.of("host", "port", "database", "user", "password", "sslmode", "sslrootcert", "connectTimeout",
+                    "environment", "classifiedTables"));
             var mode = n.get("sslmode").choice(WardenConfig.SslMode.class, WardenConfig.SslMode.REQUIRE);
             Path rootCert = null;
             if (mode == WardenConfig.SslMode.VERIFY_FULL) {
@@ -110,7 +111,8 @@ public final class ConfigLoader {
             targets.put(e.getKey(), new WardenConfig.Target(e.getKey(), n.get("host").requiredText(),
                     n.get("port").integer(5432, 1, 65535), n.get("database").text(e.getKey()), n.get("user").requiredText(),
                     secrets.resolve(n.get("password").text(null), n.get("password").path()), mode, rootCert,
-                    n.get("connectTimeout").duration(Duration.ofSeconds(5))));
+                    n.get("connectTimeout").duration(Duration.ofSeconds(5)),
+                    n.get("environment").text("production").toLowerCase(), qualifiedTables(n.get("classifiedTables"))));
         }
         if (targets.isEmpty()) {
             throw new ConfigException("targets: at least one upstream target is required");
@@ -123,6 +125,19 @@ public final class ConfigLoader {
             }
         }
         return new WardenConfig(listen, limits, tls, List.copyOf(users), Map.copyOf(targets));
+    }
+
+    /** Table names as the policy sees them: schema-qualified (public. when no schema is given), lower case. */
+    private static List<String> qualifiedTables(Node list) {
+        List<String> out = new ArrayList<>();
+        for (Node t : list.items()) {
+            String name = t.requiredText().trim().toLowerCase();
+            if (!name.matches("[a-z_][a-z0-9_$]*(\\.[a-z_][a-z0-9_$]*)?")) {
+                throw t.error("expected a table name such as public.customers, got '" + t.text(null) + "'");
+            }
+            out.add(name.contains(".") ? name : "public." + name);
+        }
+        return List.copyOf(out);
     }
 
     private static Path existingFile(Node n, Path baseDir) {

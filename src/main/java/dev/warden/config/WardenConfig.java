@@ -35,11 +35,13 @@ public record WardenConfig(Listen listen, Limits limits, ClientTls tls, List<Use
 
     /** An upstream PostgreSQL; the credentials stay in Warden, clients never see them. */
     public record Target(String name, String host, int port, String database, String user, String password,
-                         SslMode sslmode, Path sslRootCert, Duration connectTimeout) {
+                         SslMode sslmode, Path sslRootCert, Duration connectTimeout, String environment,
+                         List<String> classifiedTables) {
         @Override
         public String toString() {
             // never print the password
-            return "Target[" + name + " " + user + "@" + host + ":" + port + "/" + database + " sslmode=" + sslmode + "]";
+            return "Target[" + name + " " + user + "@" + host + ":" + port + "/" + database + " sslmode=" + sslmode
+                    + " environment=" + environment + "]";
         }
     }
 
