@@ -115,7 +115,7 @@ class ConfigLoaderTest {
     void unknownTargetKeyNamesItsFullPathAndListsTheKnownKeys() {
         assertRefused(USERS + TARGETS + "    prot: 5432\n")
                 .hasMessageStartingWith("targets.bank.prot: unknown key")
-                .hasMessageContaining("known keys here are connectTimeout, database, host, password, port, sslmode, sslrootcert, user");
+                .hasMessageContaining("known keys here are classifiedTables, connectTimeout, database, environment, host, password, port, sslmode, sslrootcert, user");
     }
 
     @Test
