@@ -44,12 +44,17 @@ public final class ConfigLoader {
             throw new ConfigException("config is not valid YAML: " + e.getMessage(), e);
         }
         Node r = new Node(root, "");
-        r.allowOnly(Set.of("listen", "limits", "tls", "users", "targets"));
+        r.allowOnly(Set.of("listen", "http", "limits", "tls", "users", "targets"));
 
         Node l = r.get("listen");
         l.allowOnly(Set.of("host", "port", "workerThreads", "nativeTransport"));
         var listen = new WardenConfig.Listen(l.get("host").text("127.0.0.1"), l.get("port").integer(7432, 0, 65535),
                 l.get("workerThreads").integer(0, 0, 64), l.get("nativeTransport").bool(true));
+
+        Node h = r.get("http");
+        h.allowOnly(Set.of("enabled", "host", "port"));
+        var http = new WardenConfig.Http(h.get("enabled").bool(true), h.get("host").text("127.0.0.1"),
+                h.get("port").integer(8432, 0, 65535));
 
         Node lim = r.get("limits");
         lim.allowOnly(Set.of("maxMessageBytes", "startupTimeout", "maxConnections"));
@@ -124,7 +129,7 @@ public final class ConfigLoader {
                 }
             }
         }
-        return new WardenConfig(listen, limits, tls, List.copyOf(users), Map.copyOf(targets));
+        return new WardenConfig(listen, http, limits, tls, List.copyOf(users), Map.copyOf(targets));
     }
 
     /** Table names as the policy sees them: schema-qualified (public. when no schema is given), lower case. */

@@ -7,7 +7,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /** The whole configuration, immutable once loaded and validated. Every key is documented in config/warden.yaml. */
-public record WardenConfig(Listen listen, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets) {
+public record WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets) {
+
+    /** Warden's HTTP port (REST API, approval pages, demo issuer); routes under routes/http/. */
+    public record Http(boolean enabled, String host, int port) {
+    }
 
     /** Where clients connect, and how many Netty event-loop threads serve them (0 = one per core, at most 4). */
     public record Listen(String host, int port, int workerThreads, boolean nativeTransport) {

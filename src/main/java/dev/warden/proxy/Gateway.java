@@ -23,6 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServerConfiguration;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.support.PluginHelper;
@@ -59,8 +61,9 @@ public final class Gateway implements AutoCloseable {
         if (!Files.isDirectory(routesDir)) {
             throw new ConfigException("routes directory " + routesDir.toAbsolutePath() + " does not exist (set --routes)");
         }
-        try (Stream<Path> s = Files.list(routesDir)) {
-            routeFiles = s.filter(p -> p.getFileName().toString().endsWith(".camel.yaml")).sorted().toList();
+        routeFiles = new ArrayList<>(routeFiles(routesDir));
+        if (config.http().enabled()) {
+            routeFiles.addAll(routeFiles(routesDir.resolve("http")));
         }
         if (routeFiles.isEmpty()) {
             throw new ConfigException("no *.camel.yaml routes in " + routesDir.toAbsolutePath());
@@ -73,6 +76,13 @@ public final class Gateway implements AutoCloseable {
         ctx.getShutdownStrategy().setTimeout(10);
         ctx.getRegistry().bind("wardenPipeline", new WardenPipelineFactory(this));
         ctx.getRegistry().bind("forwardUpstream", new ForwardProcessor());
+        ctx.getRegistry().bind("gatewayHealth", new HealthProcessor(this));
+        if (config.http().enabled()) {
+            VertxPlatformHttpServerConfiguration http = new VertxPlatformHttpServerConfiguration();
+            http.setBindHost(config.http().host());
+            http.setBindPort(config.http().port());
+            ctx.addService(new VertxPlatformHttpServer(http));
+        }
         Properties p = new Properties();
         p.setProperty("warden.listen.host", config.listen().host());
         p.setProperty("warden.listen.port", Integer.toString(config.listen().port()));
@@ -86,11 +96,21 @@ public final class Gateway implements AutoCloseable {
         PluginHelper.getRoutesLoader(ctx).loadRoutes(resources);
         ctx.start();
         camel = ctx;
-        LOG.info("Warden listening on {}:{} ({} event-loop thread(s), {} transport), targets {}, routes {}",
+        LOG.info("Warden listening on {}:{} ({} event-loop thread(s), {} transport), HTTP {}, targets {}, routes {}",
                 config.listen().host(), config.listen().port(), workerThreads(),
                 Epoll.isAvailable() && config.listen().nativeTransport() ? "epoll" : "nio",
+                config.http().enabled() ? config.http().host() + ":" + config.http().port() : "off",
                 config.targets().keySet(), routeFiles.stream().map(f -> f.getFileName().toString()).toList());
         return this;
+    }
+
+    private static List<Path> routeFiles(Path dir) throws java.io.IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".camel.yaml")).sorted().toList();
+        }
     }
 
     /** Default: one event loop per two cores (the other core serves PostgreSQL on small machines), 1..4. */

@@ -32,10 +32,17 @@ public final class TestGateway implements AutoCloseable {
 
     private final Gateway gateway;
     private final int port;
+    private final int httpPort;
 
-    private TestGateway(Gateway gateway, int port) {
+    private TestGateway(Gateway gateway, int port, int httpPort) {
         this.gateway = gateway;
         this.port = port;
+        this.httpPort = httpPort;
+    }
+
+    /** Warden's HTTP port (REST API). */
+    public int httpPort() {
+        return httpPort;
     }
 
     public static Builder builder() {
@@ -99,6 +106,7 @@ public final class TestGateway implements AutoCloseable {
         private String limits = "";
         private Path baseDir = Path.of(".");
         private Path routes = Path.of("routes");
+        private int httpPort = freePort();
 
         private Builder() {
             users.put(USER, "    password: " + PASSWORD + "\n");
@@ -150,6 +158,7 @@ public final class TestGateway implements AutoCloseable {
         public String yaml(int port) {
             StringBuilder y = new StringBuilder();
             y.append("listen:\n  host: 127.0.0.1\n  port: ").append(port).append('\n');
+            y.append("http:\n  host: 127.0.0.1\n  port: ").append(httpPort).append('\n');
             if (!tls.isEmpty()) {
                 y.append("tls:\n").append(tls);
             }
@@ -167,7 +176,7 @@ public final class TestGateway implements AutoCloseable {
             int port = freePort();
             try {
                 var cfg = ConfigLoader.parse(yaml(port), new Secrets(System.getenv(), baseDir), baseDir);
-                return new TestGateway(new Gateway(cfg, routes).start(), port);
+                return new TestGateway(new Gateway(cfg, routes).start(), port, httpPort);
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {
