@@ -70,7 +70,8 @@ final class DemoCommand implements Callable<Integer> {
         secret.toFile().setReadable(true, true);
         Gateway gw;
         try {
-            gw = new Gateway(ConfigLoader.load(configFile), WardenCli.home().resolve("routes")).start();
+            gw = new Gateway(ConfigLoader.load(configFile), WardenCli.home().resolve("routes"),
+                    WardenCli.home().resolve("rules")).start();
         } catch (Exception e) {
             pg.close();
             throw e;

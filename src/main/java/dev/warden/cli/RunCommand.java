@@ -17,10 +17,14 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--routes", description = "Directory with the Camel routes (default: <warden home>/routes).")
     Path routes;
 
+    @Option(names = "--rules", description = "Directory with the Drools rulepacks (default: <warden home>/rules).")
+    Path rules;
+
     @Override
     public Integer call() throws Exception {
         WardenConfig cfg = ConfigLoader.load(config);
-        Gateway gw = new Gateway(cfg, routes != null ? routes : WardenCli.home().resolve("routes")).start();
+        Gateway gw = new Gateway(cfg, routes != null ? routes : WardenCli.home().resolve("routes"),
+                rules != null ? rules : WardenCli.home().resolve("rules")).start();
         awaitShutdown(gw::close);
         return 0;
     }

@@ -1,6 +1,7 @@
 package dev.warden.cli;
 
 import dev.warden.config.ConfigException;
+import dev.warden.policy.RulepackException;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -8,7 +9,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./warden}: one subcommand per task. */
 @Command(name = "warden", mixinStandardHelpOptions = true, version = "Warden 0.1.0",
         description = "Governance gateway for PostgreSQL.",
-        subcommands = {DemoCommand.class, RunCommand.class, ScramVerifierCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, PolicyCommand.class, ScramVerifierCommand.class})
 public final class WardenCli implements Runnable {
 
     public static void main(String[] args) {
@@ -16,6 +17,10 @@ public final class WardenCli implements Runnable {
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof ConfigException) {
                 cmd.getErr().println("warden: configuration error: " + e.getMessage());
+                return 2;
+            }
+            if (e instanceof RulepackException) {
+                cmd.getErr().println("warden: the rules do not compile: " + e.getMessage());
                 return 2;
             }
             throw e;

@@ -14,7 +14,10 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import dev.warden.identity.Identity;
+import dev.warden.policy.TargetFact;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -30,6 +33,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final int ROUND_TRIP_MAX_MESSAGES = 1024;
     private static final int ROUND_TRIP_MAX_BYTES = 1 << 20;
     private static final int MAX_QUEUED_ROUND_TRIPS = 64;
+    private static final List<String> DEFAULT_SEARCH_PATH = List.of("$user", "public");
 
     private enum State { LOGIN, CONNECTING, READY, CLOSED }
 
@@ -40,6 +44,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ScheduledFuture<?> startupTimer;
     private UpstreamConnection upstream;
     private Target target;
+    private Identity identity;
+    private TargetFact targetFact;
+    private List<String> searchPath = DEFAULT_SEARCH_PATH;
     private String userName;
     private int pid;
     private int secret;
@@ -64,6 +71,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     public String userName() {
         return userName;
+    }
+
+    Identity identity() {
+        return identity;
+    }
+
+    TargetFact targetFact() {
+        return targetFact;
+    }
+
+    List<String> searchPath() {
+        return searchPath;
+    }
+
+    void searchPath(List<String> path) {
+        this.searchPath = path;
     }
 
     int cancelSecret() {
@@ -119,6 +142,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     void loggedIn(String user, Target t, Map<String, String> params) {
         this.userName = user;
         this.target = t;
+        this.identity = Identity.staticUser(user);
+        this.targetFact = gw.targetFact(t);
         state = State.CONNECTING;
         upstream = UpstreamConnection.open(gw, t, params, ctx.channel(), this);
     }

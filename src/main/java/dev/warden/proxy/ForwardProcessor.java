@@ -1,12 +1,34 @@
 package dev.warden.proxy;
 
+import dev.warden.policy.Verdict;
+import dev.warden.wire.SqlState;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 
-/** Route step that sends an allowed round trip to the upstream PostgreSQL (bean {@code forwardUpstream}). */
+/**
+ * Route step {@code enforceVerdict}: carries out the round trip's verdict — forwards it to
+ * PostgreSQL, or refuses the first statement that was blocked or needs approval (42501, naming
+ * the rule), the way PostgreSQL itself refuses a failing statement.
+ */
 public final class ForwardProcessor implements Processor {
     @Override
     public void process(Exchange exchange) {
-        exchange.getIn().getBody(RoundTrip.class).forward();
+        RoundTrip rt = exchange.getIn().getBody(RoundTrip.class);
+        Verdict refusal = rt.refusal();
+        if (refusal == null) {
+            rt.forward();
+            return;
+        }
+        String rules = refusal.rules().isEmpty() ? "" : " (rule \"" + String.join("\", \"", refusal.rules()) + "\")";
+        if (refusal.decision() == Verdict.Decision.HOLD) {
+            rt.rejectFrom(rt.refusedIndex(), SqlState.INSUFFICIENT_PRIVILEGE,
+                    "this statement requires approval by " + refusal.reviewerGroup() + ": " + refusal.reason() + rules,
+                    "Warden held the statement for a person's approval; ask a reviewer of group "
+                            + refusal.reviewerGroup() + ". It was not run.");
+        } else {
+            rt.rejectFrom(rt.refusedIndex(), SqlState.INSUFFICIENT_PRIVILEGE,
+                    "Warden blocked this statement: " + refusal.reason() + rules,
+                    "The statement was not run. The rules in force are version " + refusal.rulesVersion() + ".");
+        }
     }
 }

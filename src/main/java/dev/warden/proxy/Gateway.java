@@ -3,6 +3,8 @@ package dev.warden.proxy;
 import dev.warden.config.ConfigException;
 import dev.warden.config.WardenConfig;
 import dev.warden.identity.scram.ScramVerifier;
+import dev.warden.policy.PolicyEngine;
+import dev.warden.policy.TargetFact;
 import io.netty.channel.Channel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -17,6 +19,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,17 +44,26 @@ public final class Gateway implements AutoCloseable {
 
     private final WardenConfig config;
     private final Path routesDir;
+    private final Path rulesDir;
+    private PolicyEngine policy;
     private final SecureRandom random = new SecureRandom();
     private final CancelRegistry cancels = new CancelRegistry(random);
     private final TlsContexts tls;
     private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     private final Set<ClientSession> admitted = ConcurrentHashMap.newKeySet();
     private final byte[] mockSecret = new byte[32];
+    private final Map<String, TargetFact> targetFacts = new ConcurrentHashMap<>();
     private CamelContext camel;
 
+    /** Routes from {@code routesDir}, rules from the {@code rules} directory next to it. */
     public Gateway(WardenConfig config, Path routesDir) {
+        this(config, routesDir, routesDir.toAbsolutePath().getParent().resolve("rules"));
+    }
+
+    public Gateway(WardenConfig config, Path routesDir, Path rulesDir) {
         this.config = config;
         this.routesDir = routesDir;
+        this.rulesDir = rulesDir;
         this.tls = new TlsContexts(config);
         random.nextBytes(mockSecret);
     }
@@ -68,6 +80,7 @@ public final class Gateway implements AutoCloseable {
         if (routeFiles.isEmpty()) {
             throw new ConfigException("no *.camel.yaml routes in " + routesDir.toAbsolutePath());
         }
+        policy = PolicyEngine.start(rulesDir, true);
         DefaultCamelContext ctx = new DefaultCamelContext();
         ctx.getCamelContextExtension().setName("warden");
         ctx.setMessageHistory(false);
@@ -75,7 +88,8 @@ public final class Gateway implements AutoCloseable {
         ctx.setLoadHealthChecks(false);
         ctx.getShutdownStrategy().setTimeout(10);
         ctx.getRegistry().bind("wardenPipeline", new WardenPipelineFactory(this));
-        ctx.getRegistry().bind("forwardUpstream", new ForwardProcessor());
+        ctx.getRegistry().bind("decideStatements", new PolicyProcessor(policy, new StatementAnalysis()));
+        ctx.getRegistry().bind("enforceVerdict", new ForwardProcessor());
         ctx.getRegistry().bind("gatewayHealth", new HealthProcessor(this));
         if (config.http().enabled()) {
             VertxPlatformHttpServerConfiguration http = new VertxPlatformHttpServerConfiguration();
@@ -96,11 +110,11 @@ public final class Gateway implements AutoCloseable {
         PluginHelper.getRoutesLoader(ctx).loadRoutes(resources);
         ctx.start();
         camel = ctx;
-        LOG.info("Warden listening on {}:{} ({} event-loop thread(s), {} transport), HTTP {}, targets {}, routes {}",
+        LOG.info("Warden listening on {}:{} ({} event-loop thread(s), {} transport), HTTP {}, targets {}, rules {} ({}), routes {}",
                 config.listen().host(), config.listen().port(), workerThreads(),
                 Epoll.isAvailable() && config.listen().nativeTransport() ? "epoll" : "nio",
                 config.http().enabled() ? config.http().host() + ":" + config.http().port() : "off",
-                config.targets().keySet(), routeFiles.stream().map(f -> f.getFileName().toString()).toList());
+                config.targets().keySet(), policy.ruleFiles(), policy.rulesVersion(), routeFiles.stream().map(f -> f.getFileName().toString()).toList());
         return this;
     }
 
@@ -183,6 +197,12 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
+    /** The rules' view of a target. */
+    TargetFact targetFact(WardenConfig.Target t) {
+        return targetFacts.computeIfAbsent(t.name(),
+                n -> new TargetFact(n, t.environment(), new java.util.HashSet<>(t.classifiedTables())));
+    }
+
     static Class<? extends SocketChannel> socketChannelClass(Channel client) {
         return client instanceof EpollSocketChannel ? EpollSocketChannel.class : NioSocketChannel.class;
     }
@@ -203,6 +223,7 @@ public final class Gateway implements AutoCloseable {
         try {
             camel.stop();
         } finally {
+            policy.close();
             camel = null;
             LOG.info("Warden stopped");
         }

@@ -1,5 +1,6 @@
 package dev.warden.proxy;
 
+import dev.warden.policy.Verdict;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
@@ -19,6 +20,9 @@ public final class RoundTrip {
     private int bytes;
     private final boolean needsDecision;
     private Outcome outcome = Outcome.PENDING;
+    private Verdict verdict;
+    private Verdict refusal;
+    private int refusedIndex = -1;
 
     RoundTrip(ClientSession session, boolean needsDecision) {
         this.session = session;
@@ -45,6 +49,41 @@ public final class RoundTrip {
 
     public String user() {
         return session.userName();
+    }
+
+    /** The combined verdict of the round trip's statements (null before the policy step ran). */
+    public Verdict getVerdict() {
+        return verdict;
+    }
+
+    void verdict(Verdict v) {
+        this.verdict = v;
+    }
+
+    /** True when a statement of this round trip was blocked or needs approval: it will not run. */
+    public boolean isRefused() {
+        return refusal != null;
+    }
+
+    /** The verdict of the first refused statement, or null. */
+    public Verdict refusal() {
+        return refusal;
+    }
+
+    int refusedIndex() {
+        return refusedIndex;
+    }
+
+    void refuse(int index, Verdict v) {
+        refusedIndex = index;
+        refusal = v;
+    }
+
+    /** For route logs: who, which target, what was decided and by which rules. */
+    public String getSummary() {
+        Verdict v = refusal != null ? refusal : verdict;
+        return "user=" + user() + " target=" + target() + (v == null ? " undecided"
+                : " decision=" + v.decision() + " rules=" + v.rules() + " reason=" + v.reason());
     }
 
     boolean needsDecision() {

@@ -64,9 +64,19 @@ public record Statement(
         return switch (kind) {
             case INSERT, UPDATE, DELETE, MERGE, DDL, DCL -> true;
             case COPY -> copyDirection == CopyDirection.FROM || copyProgram;
+            // plain EXPLAIN only plans its inner statement; EXPLAIN ANALYZE runs it
+            case EXPLAIN -> explainAnalyzeWrite;
             default -> dataModifyingCte || createsTable || explainAnalyzeWrite
                     || (inner != null && inner.writes() && kind != Kind.PREPARE);
         };
+    }
+
+    /**
+     * For rules: COPY to or from a file on the database server (COPY t TO '/tmp/x'), which reads or
+     * writes server files as pg_read_file would; STDIN/STDOUT and PROGRAM are not files here.
+     */
+    public boolean copyServerFile() {
+        return kind == Kind.COPY && !copyProgram && SqlAnalyzer.copiesServerFile(text);
     }
 
     /** For rules: whether the statement touches the table (schema-qualified name). */

@@ -388,7 +388,7 @@ class AuthAndTargetsIT {
     /** pgJDBC connection through Warden ({@code TestGateway.connect} with three arguments is ambiguous). */
     private static Connection login(TestGateway g, String user, String password, String target, String... params)
             throws SQLException {
-        return g.connect(user, password, target, params);
+        return g.connectAs(user, password, target, params);
     }
 
     private static PSQLException loginFailure(TestGateway g, String user, String password, String target,

@@ -60,7 +60,7 @@ class ConcurrencyIT {
                 .replaceFirst("(?m)^  port: (\\d+)$", "  port: $1\n  workerThreads: " + EVENT_LOOPS);
         assertThat(yaml).contains("workerThreads: " + EVENT_LOOPS);
         Path base = Path.of(".");
-        gateway = new Gateway(ConfigLoader.parse(yaml, new Secrets(System.getenv(), base), base), Path.of("routes")).start();
+        gateway = new Gateway(ConfigLoader.parse(yaml, new Secrets(System.getenv(), base), base), Path.of("routes"), Path.of("src/test/resources/rules-allow-all")).start();
         su = SharedPostgres.get().superuser(SharedPostgres.APP_DB);
     }
 

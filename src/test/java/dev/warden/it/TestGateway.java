@@ -21,7 +21,7 @@ import java.util.Properties;
  *
  * <pre>
  * try (TestGateway gw = TestGateway.builder().start()) {
- *     try (Connection c = gw.connect("alice", "alice-pw", "app")) { ... }
+ *     try (Connection c = gw.connectAs("alice", "alice-pw", "app")) { ... }
  * }
  * </pre>
  */
@@ -73,7 +73,7 @@ public final class TestGateway implements AutoCloseable {
         return b.toString();
     }
 
-    public Connection connect(String user, String password, String target, String... params) throws SQLException {
+    public Connection connectAs(String user, String password, String target, String... params) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", user);
         p.setProperty("password", password);
@@ -82,7 +82,7 @@ public final class TestGateway implements AutoCloseable {
 
     /** alice on target app. */
     public Connection connect(String... params) throws SQLException {
-        return connect(USER, PASSWORD, TARGET, params);
+        return connectAs(USER, PASSWORD, TARGET, params);
     }
 
     @Override
@@ -106,6 +106,8 @@ public final class TestGateway implements AutoCloseable {
         private String limits = "";
         private Path baseDir = Path.of(".");
         private Path routes = Path.of("routes");
+        /** A rulepack that objects to nothing, so relay tests are not refused; PolicyEnforcementIT uses rules/. */
+        private Path rules = Path.of("src/test/resources/rules-allow-all");
         private int httpPort = freePort();
 
         private Builder() {
@@ -155,6 +157,11 @@ public final class TestGateway implements AutoCloseable {
             return this;
         }
 
+        public Builder rules(Path dir) {
+            this.rules = dir;
+            return this;
+        }
+
         public String yaml(int port) {
             StringBuilder y = new StringBuilder();
             y.append("listen:\n  host: 127.0.0.1\n  port: ").append(port).append('\n');
@@ -176,7 +183,7 @@ public final class TestGateway implements AutoCloseable {
             int port = freePort();
             try {
                 var cfg = ConfigLoader.parse(yaml(port), new Secrets(System.getenv(), baseDir), baseDir);
-                return new TestGateway(new Gateway(cfg, routes).start(), port, httpPort);
+                return new TestGateway(new Gateway(cfg, routes, rules).start(), port, httpPort);
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {

@@ -328,21 +328,21 @@ class TlsIT {
 
     /** alice to target {@code app}, with the given pgJDBC parameters (sslmode etc.). */
     private static Connection connectApp(TestGateway gw, String... params) throws SQLException {
-        return gw.connect(TestGateway.USER, TestGateway.PASSWORD, TestGateway.TARGET, params);
+        return gw.connectAs(TestGateway.USER, TestGateway.PASSWORD, TestGateway.TARGET, params);
     }
 
     /** alice to target {@code secure}, the TLS-only PostgreSQL. */
     private static Connection connectSecure(TestGateway gw) throws SQLException {
-        return gw.connect(TestGateway.USER, TestGateway.PASSWORD, "secure", new String[0]);
+        return gw.connectAs(TestGateway.USER, TestGateway.PASSWORD, "secure", new String[0]);
     }
 
     private static Connection login(TestGateway gw, String user, String password, String target) throws SQLException {
-        return gw.connect(user, password, target, new String[0]);
+        return gw.connectAs(user, password, target);
     }
 
     private static PSQLException loginFailure(TestGateway gw) {
         long t0 = System.nanoTime();
-        Throwable t = catchThrowable(() -> gw.connect(TestGateway.USER, TestGateway.PASSWORD, "secure",
+        Throwable t = catchThrowable(() -> gw.connectAs(TestGateway.USER, TestGateway.PASSWORD, "secure",
                 new String[] {"socketTimeout=15"}).close());
         assertThat(t).as("the login through target 'secure' must fail").isInstanceOf(PSQLException.class);
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));

@@ -25,6 +25,9 @@ public final class EmbeddedTarget implements AutoCloseable {
         return new EmbeddedTarget(EmbeddedPostgres.builder()
                 .setServerConfig("password_encryption", "scram-sha-256")
                 .setServerConfig("max_connections", "300")
+                // lets tests (and demo users) see exactly which statements the server executed
+                .setServerConfig("shared_preload_libraries", "pg_stat_statements")
+                .setServerConfig("pg_stat_statements.track", "all")
                 .start());
     }
 
