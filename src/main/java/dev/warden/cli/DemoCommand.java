@@ -4,6 +4,7 @@ import dev.warden.cli.demo.BankData;
 import dev.warden.cli.demo.CertificateAuthority;
 import dev.warden.cli.demo.EmbeddedTarget;
 import dev.warden.config.ConfigLoader;
+import dev.warden.identity.oidc.DemoIssuer;
 import dev.warden.proxy.Gateway;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "7432", description = "Port for PostgreSQL clients (default ${DEFAULT-VALUE}).")
     int port;
 
+    @Option(names = "--http-port", defaultValue = "8432", description = "Warden's HTTP port (default ${DEFAULT-VALUE}).")
+    int httpPort;
+
     @Option(names = "--data", description = "Where the demo keeps its generated config and certificates (default: <home>/data/demo).")
     Path data;
 
@@ -32,11 +36,19 @@ final class DemoCommand implements Callable<Integer> {
         // Warden logs in upstream with a password only it knows; clients never see it
         String upstreamPassword = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
         pg.createRole("warden_bank", upstreamPassword, "bank");
+        // the role CI jobs get: read-only, a least-privilege grant
+        String readerPassword = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
+        pg.createRole("etl_reader", readerPassword, null);
         pg.requirePasswords(false);
         System.out.println("Loading the sample bank database ...");
-        try (Connection c = pg.connect("warden_bank", upstreamPassword, "bank")) {
+        try (Connection c = pg.connect("warden_bank", upstreamPassword, "bank"); java.sql.Statement s = c.createStatement()) {
             BankData.load(c);
+            s.execute("GRANT USAGE ON SCHEMA public TO etl_reader");
+            s.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO etl_reader");
         }
+        String issuerUrl = "http://127.0.0.1:" + httpPort + "/demo-issuer";
+        DemoIssuer issuer = DemoIssuer.loadOrCreate(dir.resolve(TokenCommand.KEY_FILE), issuerUrl, "warden");
+        Files.writeString(dir.resolve(TokenCommand.URL_FILE), issuerUrl + "\n");
         CertificateAuthority ca = new CertificateAuthority("Warden demo CA");
         Path caFile = ca.writeCaCertificate(dir.resolve("ca.crt"));
         CertificateAuthority.Issued server = ca.issueServer("localhost", List.of("localhost"), List.of("127.0.0.1"), dir, "warden");
@@ -46,6 +58,9 @@ final class DemoCommand implements Callable<Integer> {
                 "listen:",
                 "  host: 127.0.0.1",
                 "  port: " + port,
+                "http:",
+                "  host: 127.0.0.1",
+                "  port: " + httpPort,
                 "tls:",
                 "  enabled: true",
                 "  certificate: " + server.certificate().getFileName(),
@@ -63,7 +78,29 @@ final class DemoCommand implements Callable<Integer> {
                 "    sslmode: disable",
                 "    environment: production",
                 "    classifiedTables: [public.customers, public.accounts, public.cards, public.transactions]",
+                "    roles:",
+                "      etl_reader: ${file:etl_reader.secret}",
+                "# CI jobs log in with an OIDC token from the demo issuer (./warden token) as the password",
+                "oidc:",
+                "  issuers:",
+                "    demo:",
+                "      issuerUrl: " + issuerUrl,
+                "      audience: warden",
+                "      preset: github",
+                "  grants:",
+                "    - name: acme-etl-main",
+                "      issuer: demo",
+                "      match:",
+                "        repository: acme/etl",
+                "        ref: refs/heads/*",
+                "      target: bank",
+                "      upstreamRole: etl_reader",
+                "      grant: etl",
                 ""));
+        Path readerSecret = dir.resolve("etl_reader.secret");
+        Files.writeString(readerSecret, readerPassword + "\n");
+        readerSecret.toFile().setReadable(false, false);
+        readerSecret.toFile().setReadable(true, true);
         Path secret = dir.resolve("upstream.secret");
         Files.writeString(secret, upstreamPassword + "\n");
         secret.toFile().setReadable(false, false);
@@ -71,7 +108,7 @@ final class DemoCommand implements Callable<Integer> {
         Gateway gw;
         try {
             gw = new Gateway(ConfigLoader.load(configFile), WardenCli.home().resolve("routes"),
-                    WardenCli.home().resolve("rules")).start();
+                    WardenCli.home().resolve("rules")).withDemoIssuer(issuer).start();
         } catch (Exception e) {
             pg.close();
             throw e;
@@ -87,7 +124,12 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("  jdbc:postgresql://127.0.0.1:" + port + "/bank?user=demo&password=demo&sslmode=verify-full&sslrootcert="
                 + caFile.toAbsolutePath());
         System.out.println();
-        System.out.println("Try: SELECT full_name, ssn FROM customers LIMIT 5;   Press Ctrl-C to stop.");
+        System.out.println("A CI job logs in with its OIDC token instead of a password (grant etl, read-only):");
+        System.out.println("  PGPASSWORD=\"$(./warden token --claim repository=acme/etl --claim run_id=4711)\" psql \"postgresql://etl@127.0.0.1:"
+                + port + "/bank?sslmode=verify-full&sslrootcert=" + caFile.toAbsolutePath() + "\"");
+        System.out.println();
+        System.out.println("Try: SELECT full_name, ssn FROM customers LIMIT 5;  DELETE FROM transactions;  (the rules block the latter)");
+        System.out.println("Warden's HTTP port: http://127.0.0.1:" + httpPort + "/health   Press Ctrl-C to stop.");
         RunCommand.awaitShutdown(() -> {
             gw.close();
             try {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
 @Command(name = "run", description = "Run the gateway against the targets in a config file.")
@@ -25,8 +26,51 @@ final class RunCommand implements Callable<Integer> {
         WardenConfig cfg = ConfigLoader.load(config);
         Gateway gw = new Gateway(cfg, routes != null ? routes : WardenCli.home().resolve("routes"),
                 rules != null ? rules : WardenCli.home().resolve("rules")).start();
-        awaitShutdown(gw::close);
+        Thread watcher = watchConfig(config, gw);
+        awaitShutdown(() -> {
+            watcher.interrupt();
+            gw.close();
+        });
         return 0;
+    }
+
+    /**
+     * Re-reads the config file when it changes and applies its oidc section (issuers, grants,
+     * revocations), so a revocation ends live sessions within seconds. Other sections need a restart;
+     * a file that no longer validates is reported and ignored.
+     */
+    static Thread watchConfig(Path file, Gateway gw) {
+        Thread t = new Thread(() -> {
+            long seen = modified(file);
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long now = modified(file);
+                if (now != seen) {
+                    seen = now;
+                    try {
+                        gw.reloadIdentity(ConfigLoader.load(file).oidc());
+                    } catch (RuntimeException e) {
+                        LoggerFactory.getLogger("dev.warden.gateway")
+                                .error("config change in {} ignored, the running settings stay: {}", file, e.getMessage());
+                    }
+                }
+            }
+        }, "warden-config-watch");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static long modified(Path file) {
+        try {
+            return java.nio.file.Files.getLastModifiedTime(file).toMillis();
+        } catch (java.io.IOException e) {
+            return -1;
+        }
     }
 
     /** Blocks until Ctrl-C / SIGTERM, then runs the cleanup once. */

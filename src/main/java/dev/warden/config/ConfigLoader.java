@@ -3,7 +3,10 @@ package dev.warden.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.warden.identity.oidc.OidcSettings;
 import dev.warden.identity.scram.ScramVerifier;
+import java.util.Collections;
+import java.util.stream.Collectors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +47,7 @@ public final class ConfigLoader {
             throw new ConfigException("config is not valid YAML: " + e.getMessage(), e);
         }
         Node r = new Node(root, "");
-        r.allowOnly(Set.of("listen", "http", "limits", "tls", "users", "targets"));
+        r.allowOnly(Set.of("listen", "http", "limits", "tls", "users", "targets", "oidc"));
 
         Node l = r.get("listen");
         l.allowOnly(Set.of("host", "port", "workerThreads", "nativeTransport"));
@@ -107,7 +110,11 @@ public final class ConfigLoader {
         for (Map.Entry<String, Node> e : r.get("targets").entries().entrySet()) {
             Node n = e.getValue();
             n.allowOnly(Set.of("host", "port", "database", "user", "password", "sslmode", "sslrootcert", "connectTimeout",
-                    "environment", "classifiedTables"));
+                    "environment", "classifiedTables", "roles", "allowStaticUsers"));
+            Map<String, String> roles = new LinkedHashMap<>();
+            for (Map.Entry<String, Node> role : n.get("roles").entries().entrySet()) {
+                roles.put(role.getKey(), secrets.resolve(role.getValue().requiredText(), role.getValue().path()));
+            }
             var mode = n.get("sslmode").choice(WardenConfig.SslMode.class, WardenConfig.SslMode.REQUIRE);
             Path rootCert = null;
             if (mode == WardenConfig.SslMode.VERIFY_FULL) {
@@ -117,7 +124,8 @@ public final class ConfigLoader {
                     n.get("port").integer(5432, 1, 65535), n.get("database").text(e.getKey()), n.get("user").requiredText(),
                     secrets.resolve(n.get("password").text(null), n.get("password").path()), mode, rootCert,
                     n.get("connectTimeout").duration(Duration.ofSeconds(5)),
-                    n.get("environment").text("production").toLowerCase(), qualifiedTables(n.get("classifiedTables"))));
+                    n.get("environment").text("production").toLowerCase(), qualifiedTables(n.get("classifiedTables")),
+                    Map.copyOf(roles), n.get("allowStaticUsers").bool(true)));
         }
         if (targets.isEmpty()) {
             throw new ConfigException("targets: at least one upstream target is required");
@@ -129,7 +137,16 @@ public final class ConfigLoader {
                 }
             }
         }
-        return new WardenConfig(listen, http, limits, tls, List.copyOf(users), Map.copyOf(targets));
+        OidcSettings oidc = OidcSection.parse(r.get("oidc"), targets.keySet(),
+                users.stream().map(WardenConfig.User::name).collect(Collectors.toSet()));
+        for (OidcSettings.GrantRule g : oidc.grants()) {
+            WardenConfig.Target granted = targets.get(g.target());
+            if (g.upstreamRole() != null && granted.passwordFor(g.upstreamRole()) == null) {
+                throw new ConfigException("oidc.grants." + g.name() + ".upstreamRole: Warden holds no credentials for role '"
+                        + g.upstreamRole() + "' on target '" + g.target() + "'; add it under targets." + g.target() + ".roles");
+            }
+        }
+        return new WardenConfig(listen, http, limits, tls, List.copyOf(users), Collections.unmodifiableMap(targets), oidc);
     }
 
     /** Table names as the policy sees them: schema-qualified (public. when no schema is given), lower case. */

@@ -5,9 +5,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import dev.warden.identity.oidc.OidcSettings;
 
 /** The whole configuration, immutable once loaded and validated. Every key is documented in config/warden.yaml. */
-public record WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets) {
+public record WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets,
+                           OidcSettings oidc) {
 
     /** Warden's HTTP port (REST API, approval pages, demo issuer); routes under routes/http/. */
     public record Http(boolean enabled, String host, int port) {
@@ -40,7 +42,12 @@ public record WardenConfig(Listen listen, Http http, Limits limits, ClientTls tl
     /** An upstream PostgreSQL; the credentials stay in Warden, clients never see them. */
     public record Target(String name, String host, int port, String database, String user, String password,
                          SslMode sslmode, Path sslRootCert, Duration connectTimeout, String environment,
-                         List<String> classifiedTables) {
+                         List<String> classifiedTables, Map<String, String> roles, boolean allowStaticUsers) {
+
+        /** The password Warden uses to log in upstream as {@code role} (the target's user or one of its roles). */
+        public String passwordFor(String role) {
+            return role.equals(user) ? password : roles.get(role);
+        }
         @Override
         public String toString() {
             // never print the password

@@ -2,6 +2,10 @@ package dev.warden.proxy;
 
 import dev.warden.config.WardenConfig.Target;
 import dev.warden.config.WardenConfig.User;
+import dev.warden.identity.Identity;
+import dev.warden.identity.oidc.Grant;
+import dev.warden.identity.oidc.IdentityException;
+import dev.warden.identity.oidc.VerifiedToken;
 import dev.warden.identity.scram.ScramException;
 import dev.warden.identity.scram.ScramServerSession;
 import dev.warden.identity.scram.ScramVerifier;
@@ -34,6 +38,7 @@ final class ClientLogin {
     private User user;
     private ScramServerSession scram;
     private int saslStep;
+    private boolean tokenLogin;
     private final Map<String, String> forwardParams = new LinkedHashMap<>();
 
     ClientLogin(Gateway gw, ClientSession session, ClientFrameDecoder decoder) {
@@ -134,12 +139,89 @@ final class ClientLogin {
             ctx.write(PgOut.negotiateProtocolVersion(ctx.alloc(), 0, unsupportedOptions));
         }
         user = gw.config().user(userName).orElse(null);
+        if (user == null && gw.tokens().isGrant(userName)) {
+            startTokenLogin(ctx);
+            return;
+        }
         ScramVerifier verifier = user != null ? ScramVerifier.parse(user.scramVerifier()) : gw.mockVerifier(userName);
         scram = new ScramServerSession(verifier, gw.random());
         ctx.writeAndFlush(PgOut.authenticationSasl(ctx.alloc(), List.of("SCRAM-SHA-256")));
     }
 
+    /**
+     * A CI job: its OIDC ID token is the password. Cleartext password exchange is only acceptable
+     * over TLS (the token is a bearer credential), so a plain connection is refused before asking.
+     */
+    private void startTokenLogin(ChannelHandlerContext ctx) {
+        java.net.InetAddress peer = ((java.net.InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+        var refused = gw.tokens().checkTransport(tls, peer);
+        if (refused.isPresent()) {
+            tokenRefused(ctx, refused.get());
+            return;
+        }
+        tokenLogin = true;
+        ctx.writeAndFlush(PgOut.authentication(ctx.alloc(), 3, new byte[0]));
+    }
+
+    private void onToken(ChannelHandlerContext ctx, FrontendMessage.PasswordMessage message) {
+        String jwt = message.asPassword();
+        tokenLogin = false;
+        // no more client input until the verdict (the key fetch may take a moment, off the event loop)
+        ctx.channel().config().setAutoRead(false);
+        gw.tokens().verify(jwt, userName, java.time.Instant.now()).whenCompleteAsync((token, failure) -> {
+            ctx.channel().config().setAutoRead(true);
+            if (failure != null) {
+                Throwable cause = IdentityException.unwrap(failure);
+                if (cause instanceof IdentityException e) {
+                    tokenRefused(ctx, e);
+                } else {
+                    gw.log().error("token verification failed unexpectedly for {}", ctx.channel().remoteAddress(), cause);
+                    session.fatal(SqlState.INTERNAL_ERROR, "Warden could not verify the token because of an internal error",
+                            null);
+                }
+                return;
+            }
+            tokenAccepted(ctx, token);
+        }, ctx.executor());
+    }
+
+    private void tokenRefused(ChannelHandlerContext ctx, IdentityException e) {
+        gw.loginFailed();
+        gw.log().info("token login refused for grant {} from {}: {} ({})", userName, ctx.channel().remoteAddress(),
+                e.getMessage(), e.reason());
+        session.fatal(e.sqlState(), e.getMessage(), null);
+    }
+
+    private void tokenAccepted(ChannelHandlerContext ctx, VerifiedToken token) {
+        Grant grant = token.grant();
+        if (!grant.target().equals(database)) {
+            tokenRefused(ctx, new IdentityException(IdentityException.Reason.NO_GRANT, "grant \"" + userName
+                    + "\" (rule " + grant.ruleName() + ") is for target \"" + grant.target() + "\", not \"" + database + "\""));
+            return;
+        }
+        Target t = gw.config().target(database).orElseThrow();
+        Identity who = token.identity();
+        // DBAs see which CI run a backend belongs to
+        forwardParams.put("application_name", applicationName(who));
+        gw.log().info("token login: grant {} (rule {}) for {} from {}", userName, grant.ruleName(), who.subject(),
+                ctx.channel().remoteAddress());
+        session.loggedIn(who, t, grant.upstreamRoleOr(t.user()), forwardParams);
+        session.watchToken(() -> gw.tokens().recheck(token, java.time.Instant.now()), 1000);
+    }
+
+    static String applicationName(Identity who) {
+        String repo = who.ci("repository");
+        String run = who.ci("runId");
+        String name = "warden:" + (repo != null ? repo : who.subject()) + (run != null ? "#" + run : "");
+        // PostgreSQL truncates application_name to 63 bytes
+        return name.length() > 63 ? name.substring(0, 63) : name;
+    }
+
     void onMessage(ChannelHandlerContext ctx, ByteBuf frame) {
+        if (tokenLogin && frame.getByte(frame.readerIndex()) == Wire.PASSWORD_MESSAGE) {
+            onToken(ctx, (FrontendMessage.PasswordMessage) FrontendCodec.decode(frame));
+            return;
+        }
         if (scram == null || frame.getByte(frame.readerIndex()) != Wire.PASSWORD_MESSAGE) {
             throw new ProtocolViolation("expected a password message during authentication, got type '"
                     + (char) frame.getByte(frame.readerIndex()) + "'");
@@ -169,6 +251,7 @@ final class ClientLogin {
     }
 
     private void loginFailed(ChannelHandlerContext ctx, String detail) {
+        gw.loginFailed();
         gw.log().info("login failed for user {} from {}: {}", userName, ctx.channel().remoteAddress(), detail);
         session.fatal(SqlState.INVALID_PASSWORD, "password authentication failed for user \"" + userName + "\"", null);
     }
@@ -180,12 +263,17 @@ final class ClientLogin {
                     "The database name selects the Warden target; ask your Warden administrator for the right name.");
             return;
         }
+        if (!t.allowStaticUsers()) {
+            session.fatal(SqlState.INSUFFICIENT_PRIVILEGE, "target \"" + t.name() + "\" accepts only CI identities (OIDC tokens)",
+                    "Log in with your CI job's OIDC token as the password and a grant name as the user.");
+            return;
+        }
         if (!user.mayUse(t.name())) {
             session.fatal(SqlState.INSUFFICIENT_PRIVILEGE, "user \"" + userName + "\" may not connect to target \""
                     + t.name() + "\"", "The user's 'targets' list in Warden's config does not include it.");
             return;
         }
         ctx.flush();
-        session.loggedIn(userName, t, forwardParams);
+        session.loggedIn(Identity.staticUser(userName), t, t.user(), forwardParams);
     }
 }

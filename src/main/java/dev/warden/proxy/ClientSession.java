@@ -42,6 +42,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ChannelHandlerContext ctx;
     private State state = State.LOGIN;
     private ScheduledFuture<?> startupTimer;
+    private ScheduledFuture<?> tokenWatch;
     private UpstreamConnection upstream;
     private Target target;
     private Identity identity;
@@ -139,13 +140,32 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     /** Called by {@link ClientLogin} once the client has proved who it is and named a usable target. */
-    void loggedIn(String user, Target t, Map<String, String> params) {
-        this.userName = user;
+    void loggedIn(Identity who, Target t, String role, Map<String, String> params) {
+        this.userName = who.grant();
+        this.identity = who;
         this.target = t;
-        this.identity = Identity.staticUser(user);
         this.targetFact = gw.targetFact(t);
         state = State.CONNECTING;
-        upstream = UpstreamConnection.open(gw, t, params, ctx.channel(), this);
+        upstream = UpstreamConnection.open(gw, t, role, params, ctx.channel(), this);
+    }
+
+    /**
+     * A token session may not outlive its token (plus the configured grace) nor a revocation: checked
+     * at the deadline and every few seconds, so a config reload that revokes it ends it promptly.
+     */
+    void watchToken(java.util.function.Supplier<java.util.Optional<dev.warden.identity.oidc.IdentityException>> recheck,
+                    long periodMillis) {
+        tokenWatch = ctx.executor().scheduleAtFixedRate(() -> {
+            if (state == State.CLOSED) {
+                return;
+            }
+            recheck.get().ifPresent(e -> {
+                gw.log().info("session {} ({}) ended: {}", pid, userName, e.getMessage());
+                // 57P05: the session ended for a reason of time, as idle_session_timeout does
+                fatal(e.reason() == dev.warden.identity.oidc.IdentityException.Reason.SESSION_EXPIRED ? "57P05" : e.sqlState(),
+                        e.getMessage(), null);
+            });
+        }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
     }
 
     private void onStatementMessage(ByteBuf frame) {
@@ -413,6 +433,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         state = State.CLOSED;
         if (startupTimer != null) {
             startupTimer.cancel(false);
+        }
+        if (tokenWatch != null) {
+            tokenWatch.cancel(false);
         }
         if (pid != 0) {
             gw.cancels().unregister(pid, this);

@@ -2,6 +2,9 @@ package dev.warden.proxy;
 
 import dev.warden.config.ConfigException;
 import dev.warden.config.WardenConfig;
+import dev.warden.identity.oidc.DemoIssuer;
+import dev.warden.identity.oidc.OidcSettings;
+import dev.warden.identity.oidc.TokenVerifier;
 import dev.warden.identity.scram.ScramVerifier;
 import dev.warden.policy.PolicyEngine;
 import dev.warden.policy.TargetFact;
@@ -26,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServerConfiguration;
 import org.apache.camel.impl.DefaultCamelContext;
@@ -46,6 +50,9 @@ public final class Gateway implements AutoCloseable {
     private final Path routesDir;
     private final Path rulesDir;
     private PolicyEngine policy;
+    private final TokenVerifier tokens;
+    private DemoIssuer demoIssuer;
+    private final java.util.concurrent.atomic.AtomicLong loginFailures = new java.util.concurrent.atomic.AtomicLong();
     private final SecureRandom random = new SecureRandom();
     private final CancelRegistry cancels = new CancelRegistry(random);
     private final TlsContexts tls;
@@ -65,6 +72,7 @@ public final class Gateway implements AutoCloseable {
         this.routesDir = routesDir;
         this.rulesDir = rulesDir;
         this.tls = new TlsContexts(config);
+        this.tokens = new TokenVerifier(config.oidc());
         random.nextBytes(mockSecret);
     }
 
@@ -108,8 +116,13 @@ public final class Gateway implements AutoCloseable {
             resources.add(PluginHelper.getResourceLoader(ctx).resolveResource("file:" + f.toAbsolutePath()));
         }
         PluginHelper.getRoutesLoader(ctx).loadRoutes(resources);
+        if (demoIssuer != null && config.http().enabled()) {
+            ctx.addRoutes(demoIssuerRoutes(demoIssuer));
+        }
         ctx.start();
         camel = ctx;
+        // after the HTTP port is up: the demo issuer is served by this very gateway
+        tokens.prefetchKeys(java.time.Instant.now());
         LOG.info("Warden listening on {}:{} ({} event-loop thread(s), {} transport), HTTP {}, targets {}, rules {} ({}), routes {}",
                 config.listen().host(), config.listen().port(), workerThreads(),
                 Epoll.isAvailable() && config.listen().nativeTransport() ? "epoll" : "nio",
@@ -155,6 +168,45 @@ public final class Gateway implements AutoCloseable {
 
     CancelRegistry cancels() {
         return cancels;
+    }
+
+    /** Serves a demo OIDC issuer's discovery document and key set on the HTTP port (the demo uses it). */
+    public Gateway withDemoIssuer(DemoIssuer issuer) {
+        this.demoIssuer = issuer;
+        return this;
+    }
+
+    private static org.apache.camel.builder.RouteBuilder demoIssuerRoutes(DemoIssuer issuer) {
+        String base = java.net.URI.create(issuer.issuerUrl()).getPath();
+        return new org.apache.camel.builder.RouteBuilder() {
+            @Override
+            public void configure() {
+                from("platform-http:" + base + DemoIssuer.DISCOVERY_PATH + "?httpMethodRestrict=GET").routeId("demo-issuer-discovery")
+                        .setHeader(Exchange.CONTENT_TYPE, constant("application/json"))
+                        .setBody(constant(issuer.discoveryJson()));
+                from("platform-http:" + base + issuer.jwksPath() + "?httpMethodRestrict=GET").routeId("demo-issuer-jwks")
+                        .setHeader(Exchange.CONTENT_TYPE, constant("application/json"))
+                        .setBody(exchange -> issuer.jwksJson());
+            }
+        };
+    }
+
+    TokenVerifier tokens() {
+        return tokens;
+    }
+
+    /** Applies a reloaded oidc section (issuers, grants, revocations); live sessions are rechecked within seconds. */
+    public void reloadIdentity(OidcSettings settings) {
+        tokens.update(settings);
+        LOG.info("identity settings reloaded: {} issuer(s), {} grant rule(s)", settings.issuers().size(), settings.grants().size());
+    }
+
+    void loginFailed() {
+        loginFailures.incrementAndGet();
+    }
+
+    public long loginFailures() {
+        return loginFailures.get();
     }
 
     TlsContexts tls() {
@@ -224,6 +276,7 @@ public final class Gateway implements AutoCloseable {
             camel.stop();
         } finally {
             policy.close();
+            tokens.close();
             camel = null;
             LOG.info("Warden stopped");
         }

@@ -15,6 +15,6 @@ final class HealthProcessor implements Processor {
     public void process(Exchange exchange) {
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
         exchange.getMessage().setBody("{\"status\":\"UP\",\"sessions\":" + gw.sessionCount() + ",\"targets\":"
-                + gw.config().targets().size() + "}");
+                + gw.config().targets().size() + ",\"loginFailures\":" + gw.loginFailures() + "}");
     }
 }

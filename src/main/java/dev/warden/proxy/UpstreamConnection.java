@@ -55,6 +55,8 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     private final Gateway gw;
     private final Target target;
+    /** The role Warden logs in as: the target's user, or a role granted to a CI identity. */
+    private final String role;
     private final Map<String, String> startupParams;
     private final Listener listener;
     private final BackendFrameDecoder decoder;
@@ -66,18 +68,19 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     private int upstreamSecret;
     private boolean tls;
 
-    private UpstreamConnection(Gateway gw, Target target, Map<String, String> startupParams, Listener listener) {
+    private UpstreamConnection(Gateway gw, Target target, String role, Map<String, String> startupParams, Listener listener) {
         this.gw = gw;
         this.target = target;
+        this.role = role;
         this.startupParams = startupParams;
         this.listener = listener;
         this.decoder = new BackendFrameDecoder(Integer.MAX_VALUE);
     }
 
     /** Connects on the client's own event loop, with the same transport (epoll or NIO). */
-    static UpstreamConnection open(Gateway gw, Target target, Map<String, String> startupParams, Channel client,
-                                   Listener listener) {
-        UpstreamConnection up = new UpstreamConnection(gw, target, startupParams, listener);
+    static UpstreamConnection open(Gateway gw, Target target, String role, Map<String, String> startupParams,
+                                   Channel client, Listener listener) {
+        UpstreamConnection up = new UpstreamConnection(gw, target, role, startupParams, listener);
         Bootstrap b = new Bootstrap().group(client.eventLoop()).channel(Gateway.socketChannelClass(client))
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) target.connectTimeout().toMillis())
@@ -176,7 +179,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     private void sendStartup(ChannelHandlerContext ctx) {
         phase = Phase.STARTUP;
         Map<String, String> params = new LinkedHashMap<>(startupParams);
-        params.put("user", target.user());
+        params.put("user", role);
         params.put("database", target.database());
         ctx.writeAndFlush(PgOut.startup(ctx.alloc(), params));
     }
@@ -229,7 +232,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
             }
             case 3 -> ctx.writeAndFlush(PgOut.password(ctx.alloc(), cstring(password())));
             case 5 -> ctx.writeAndFlush(PgOut.password(ctx.alloc(),
-                    cstring(Md5Password.response(target.user(), password(), data))));
+                    cstring(Md5Password.response(role, password(), data))));
             case 10 -> {
                 List<String> mechs = cstrings(data);
                 if (!mechs.contains("SCRAM-SHA-256")) {
@@ -245,10 +248,12 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     }
 
     private String password() throws ScramException {
-        if (target.password() == null) {
-            throw new ScramException("the target asks for a password and none is configured (targets." + target.name() + ".password)");
+        String p = target.passwordFor(role);
+        if (p == null) {
+            throw new ScramException("the target asks for a password for role " + role + " and none is configured (targets."
+                    + target.name() + (role.equals(target.user()) ? ".password)" : ".roles)"));
         }
-        return target.password();
+        return p;
     }
 
     private static byte[] cstring(String s) {

@@ -115,13 +115,13 @@ class ConfigLoaderTest {
     void unknownTargetKeyNamesItsFullPathAndListsTheKnownKeys() {
         assertRefused(USERS + TARGETS + "    prot: 5432\n")
                 .hasMessageStartingWith("targets.bank.prot: unknown key")
-                .hasMessageContaining("known keys here are classifiedTables, connectTimeout, database, environment, host, password, port, sslmode, sslrootcert, user");
+                .hasMessageContaining("known keys here are allowStaticUsers, classifiedTables, connectTimeout, database, environment, host, password, port, roles, sslmode, sslrootcert, user");
     }
 
     @Test
     void unknownTopLevelKeyIsRefused() {
         assertRefused("listn:\n  port: 1\n" + USERS + TARGETS)
-                .hasMessage("listn: unknown key; known keys here are http, limits, listen, targets, tls, users");
+                .hasMessage("listn: unknown key; known keys here are http, limits, listen, oidc, targets, tls, users");
     }
 
     @Test

@@ -15,7 +15,8 @@ class ExampleConfigTest {
         Path copy = dir.resolve("warden.yaml");
         Files.copy(Path.of("config/warden.yaml"), copy);
         Files.writeString(dir.resolve("bank-ca.crt"), "placeholder: only its presence is checked at load\n");
-        WardenConfig cfg = ConfigLoader.load(copy, Map.of("WARDEN_BANK_PASSWORD", "s3cret"));
+        WardenConfig cfg = ConfigLoader.load(copy, Map.of("WARDEN_BANK_PASSWORD", "s3cret",
+                "WARDEN_ETL_READER_PASSWORD", "r3ader"));
 
         assertThat(cfg.listen().port()).isEqualTo(7432);
         assertThat(cfg.limits().maxMessageBytes()).isEqualTo(64 << 20);
@@ -23,7 +24,9 @@ class ExampleConfigTest {
         assertThat(bank.password()).isEqualTo("s3cret");
         assertThat(bank.sslmode()).isEqualTo(WardenConfig.SslMode.VERIFY_FULL);
         assertThat(bank.toString()).doesNotContain("s3cret");
-        assertThat(cfg.user("etl").orElseThrow().mayUse("bank")).isTrue();
-        assertThat(cfg.user("etl").orElseThrow().mayUse("other")).isFalse();
+        assertThat(cfg.user("alice").orElseThrow().mayUse("bank")).isTrue();
+        assertThat(cfg.user("alice").orElseThrow().mayUse("other")).isFalse();
+        assertThat(bank.passwordFor("etl_reader")).isEqualTo("r3ader");
+        assertThat(cfg.oidc().grants()).extracting(g -> g.name()).containsExactly("etl-nightly-main");
     }
 }

@@ -104,6 +104,8 @@ public final class TestGateway implements AutoCloseable {
         private final Map<String, String> targets = new LinkedHashMap<>();
         private String tls = "";
         private String limits = "";
+        private String oidc = "";
+        private dev.warden.identity.oidc.DemoIssuer demoIssuer;
         private Path baseDir = Path.of(".");
         private Path routes = Path.of("routes");
         /** A rulepack that objects to nothing, so relay tests are not refused; PolicyEnforcementIT uses rules/. */
@@ -138,6 +140,23 @@ public final class TestGateway implements AutoCloseable {
         public Builder tls(String body) {
             this.tls = body.endsWith("\n") ? body : body + "\n";
             return this;
+        }
+
+        /** The whole oidc: section body, keys indented by two spaces. */
+        public Builder oidc(String body) {
+            this.oidc = body.endsWith("\n") ? body : body + "\n";
+            return this;
+        }
+
+        /** Serve this demo issuer's discovery document and keys on the gateway's HTTP port. */
+        public Builder demoIssuer(dev.warden.identity.oidc.DemoIssuer issuer) {
+            this.demoIssuer = issuer;
+            return this;
+        }
+
+        /** The HTTP port the gateway will use (known before start, e.g. for an issuer URL). */
+        public int httpPort() {
+            return httpPort;
         }
 
         /** The whole limits: section body, keys indented by two spaces. */
@@ -176,6 +195,9 @@ public final class TestGateway implements AutoCloseable {
             users.forEach((n, body) -> y.append("  - name: ").append(n).append('\n').append(body));
             y.append("targets:\n");
             targets.forEach((n, body) -> y.append("  ").append(n).append(":\n").append(body));
+            if (!oidc.isEmpty()) {
+                y.append("oidc:\n").append(oidc);
+            }
             return y.toString();
         }
 
@@ -183,7 +205,11 @@ public final class TestGateway implements AutoCloseable {
             int port = freePort();
             try {
                 var cfg = ConfigLoader.parse(yaml(port), new Secrets(System.getenv(), baseDir), baseDir);
-                return new TestGateway(new Gateway(cfg, routes, rules).start(), port, httpPort);
+                Gateway g = new Gateway(cfg, routes, rules);
+                if (demoIssuer != null) {
+                    g.withDemoIssuer(demoIssuer);
+                }
+                return new TestGateway(g.start(), port, httpPort);
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {

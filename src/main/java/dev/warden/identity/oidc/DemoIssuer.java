@@ -51,6 +51,33 @@ public final class DemoIssuer {
         this.published = List.of(current);
     }
 
+    private DemoIssuer(String issuerUrl, String audience, RSAKey key) {
+        this.issuerUrl = issuerUrl.replaceAll("/+$", "");
+        this.audience = audience;
+        this.current = key;
+        this.published = List.of(key);
+    }
+
+    /**
+     * The demo issuer whose private key is kept in {@code keyFile} (created, owner-only, when missing),
+     * so that {@code ./warden token} in another process signs with the key the running demo publishes.
+     */
+    public static DemoIssuer loadOrCreate(java.nio.file.Path keyFile, String issuerUrl, String audience) {
+        try {
+            if (java.nio.file.Files.exists(keyFile)) {
+                return new DemoIssuer(issuerUrl, audience, RSAKey.parse(java.nio.file.Files.readString(keyFile)));
+            }
+            RSAKey key = newKey();
+            java.nio.file.Files.createDirectories(keyFile.toAbsolutePath().getParent());
+            java.nio.file.Files.writeString(keyFile, key.toJSONString());
+            keyFile.toFile().setReadable(false, false);
+            keyFile.toFile().setReadable(true, true);
+            return new DemoIssuer(issuerUrl, audience, key);
+        } catch (java.io.IOException | java.text.ParseException e) {
+            throw new IllegalStateException("cannot read or write the demo issuer key " + keyFile + ": " + e.getMessage(), e);
+        }
+    }
+
     public String issuerUrl() {
         return issuerUrl;
     }
