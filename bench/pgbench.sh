@@ -53,7 +53,7 @@ for t in $TARGETS; do
     case "$t" in direct|pgbouncer|warden) ;; *) die "unknown target '$t' (direct, pgbouncer, warden)";; esac
 done
 for m in $MODES; do
-    case "$m" in simple|extended|prepared) ;; *) die "unknown mode '$m' (simple, extended, prepared)";; esac
+    case "$m" in simple|extended|prepared|miss) ;; *) die "unknown mode '$m' (simple, extended, prepared, miss)";; esac
 done
 for v in DURATION WARMUP WARMUP_OTHERS ROUNDS SCALE PG_PORT PGBOUNCER_PORT WARDEN_PORT; do
     [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer, got '${!v}'"
@@ -342,12 +342,29 @@ export PGPASSWORD="$BENCH_PASSWORD"
 
 jobs_for() { if (( $1 >= 2 )); then echo 2; else echo 1; fi; }
 
-# run_pgbench OUTFILE TARGET SECONDS MODE CLIENTS
+# Mode "miss": every transaction is a new query shape (a random column alias), so Warden's
+# analysis and policy caches miss every time: the cost of parsing + rules on each statement.
+MISS_SCRIPT="$BENCH_TMP/miss.sql"
+printf '%s\n' "\\set aid random(1, $(( 100000 * SCALE )))" '\set n random(1, 1000000000)' \
+    'SELECT abalance AS c:n FROM pgbench_accounts WHERE aid = :aid;' >"$MISS_SCRIPT"
+
+# run_pgbench OUTFILE TARGET SECONDS MODE CLIENTS  (miss mode also writes per-transaction logs OUTFILE.tx.*)
 run_pgbench() {
     local out="$1" target="$2" secs="$3" mode="$4" clients="$5" port
     port="$(target_port "$target")"
-    pgbench -n -S -T "$secs" -M "$mode" -c "$clients" -j "$(jobs_for "$clients")" \
-        -h "$HOST" -p "$port" -U "$BENCH_USER" "$BENCH_DB" >"$out" 2>&1
+    if [[ "$mode" == miss ]]; then
+        rm -f "$out".tx.*
+        pgbench -n -f "$MISS_SCRIPT" -M simple -T "$secs" -c "$clients" -j "$(jobs_for "$clients")" \
+            -l --log-prefix="$out.tx" -h "$HOST" -p "$port" -U "$BENCH_USER" "$BENCH_DB" >"$out" 2>&1
+    else
+        pgbench -n -S -T "$secs" -M "$mode" -c "$clients" -j "$(jobs_for "$clients")" \
+            -h "$HOST" -p "$port" -U "$BENCH_USER" "$BENCH_DB" >"$out" 2>&1
+    fi
+}
+
+# 99th percentile of the per-transaction latencies (µs) in OUTFILE.tx.* (pgbench -l, column 3)
+p99() {
+    cat "$1".tx.* 2>/dev/null | awk '{ print $3 }' | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int(NR * 0.99)] }'
 }
 
 warm_up() {
@@ -414,6 +431,16 @@ stat() {
 
 TABLE="$BENCH_TMP/table.md"
 {
+    if [[ " $MODES " == *" miss "* ]]; then
+        for clients in $CLIENTS; do
+            line="miss, $clients client(s), p99 latency (µs, round 1):"
+            for target in $TARGETS; do
+                line="$line $target $(p99 "$RUNS_DIR/r1-miss-c$clients-$target.log")"
+            done
+            echo "$line"
+        done
+        echo
+    fi
     echo "| mode | clients | direct TPS | pgbouncer TPS | warden TPS | warden/pgbouncer TPS | warden/direct TPS | direct lat ms | pgbouncer lat ms | warden lat ms | added latency warden (µs, warden−direct) | added latency pgbouncer (µs) | added ratio (warden added / pgbouncer added) |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for mode in $MODES; do
@@ -453,7 +480,7 @@ mkdir -p "$RESULTS_DIR"
     echo "Each cell: \`pgbench -n -S -T $DURATION -M <mode> -c <clients> -j <1|2> -h 127.0.0.1 -U bench bench\`;"
     echo "direct = PostgreSQL :$PG_PORT, pgbouncer = PgBouncer session mode :$PGBOUNCER_PORT, warden = Warden :$WARDEN_PORT;"
     echo "for each (mode, clients) the targets run back to back. Latency = pgbench \"latency average\";"
-    echo "added latency = target latency − direct latency."
+    echo "added latency = target latency − direct latency. Mode miss: \`-M simple -f miss.sql\`, a new query shape (random column alias) every transaction, so Warden's analysis and rule caches always miss."
     echo
     cat "$TABLE"
     echo
