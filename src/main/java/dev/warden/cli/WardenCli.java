@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./warden}: one subcommand per task. */
 @Command(name = "warden", mixinStandardHelpOptions = true, version = "Warden 0.1.0",
         description = "Governance gateway for PostgreSQL.",
-        subcommands = {DemoCommand.class, RunCommand.class, TokenCommand.class, PolicyCommand.class,
+        subcommands = {DemoCommand.class, RunCommand.class, TokenCommand.class, PolicyCommand.class, AuditCommand.class,
                 ScramVerifierCommand.class})
 public final class WardenCli implements Runnable {
 

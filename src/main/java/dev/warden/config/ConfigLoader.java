@@ -3,6 +3,7 @@ package dev.warden.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.warden.audit.AuditSettings;
 import dev.warden.identity.oidc.OidcSettings;
 import dev.warden.identity.scram.ScramVerifier;
 import java.util.Collections;
@@ -47,7 +48,7 @@ public final class ConfigLoader {
             throw new ConfigException("config is not valid YAML: " + e.getMessage(), e);
         }
         Node r = new Node(root, "");
-        r.allowOnly(Set.of("listen", "http", "limits", "tls", "users", "targets", "oidc"));
+        r.allowOnly(Set.of("listen", "http", "limits", "tls", "users", "targets", "oidc", "audit"));
 
         Node l = r.get("listen");
         l.allowOnly(Set.of("host", "port", "workerThreads", "nativeTransport"));
@@ -146,7 +147,9 @@ public final class ConfigLoader {
                         + g.upstreamRole() + "' on target '" + g.target() + "'; add it under targets." + g.target() + ".roles");
             }
         }
-        return new WardenConfig(listen, http, limits, tls, List.copyOf(users), Collections.unmodifiableMap(targets), oidc);
+        AuditSettings audit = AuditSection.parse(r.get("audit"), baseDir == null ? Path.of(".") : baseDir, secrets);
+        return new WardenConfig(listen, http, limits, tls, List.copyOf(users), Collections.unmodifiableMap(targets), oidc,
+                audit);
     }
 
     /** Table names as the policy sees them: schema-qualified (public. when no schema is given), lower case. */

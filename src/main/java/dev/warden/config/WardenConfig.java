@@ -5,11 +5,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import dev.warden.audit.AuditSettings;
 import dev.warden.identity.oidc.OidcSettings;
 
 /** The whole configuration, immutable once loaded and validated. Every key is documented in config/warden.yaml. */
 public record WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets,
-                           OidcSettings oidc) {
+                           OidcSettings oidc, AuditSettings audit) {
 
     /** Warden's HTTP port (REST API, approval pages, demo issuer); routes under routes/http/. */
     public record Http(boolean enabled, String host, int port) {

@@ -126,6 +126,11 @@ final class ClientLogin {
             return;
         }
         database = p.getOrDefault("database", userName);
+        if (tls) {
+            var engine = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class).engine();
+            gw.audit().sessionEvent(dev.warden.audit.SessionEvent.tls(session.sessionId(), java.time.Instant.now(),
+                    engine.getSession().getProtocol() + " " + engine.getSession().getCipherSuite()));
+        }
         List<String> unsupportedOptions = new ArrayList<>();
         for (Map.Entry<String, String> e : p.entrySet()) {
             String k = e.getKey();
@@ -185,8 +190,14 @@ final class ClientLogin {
         }, ctx.executor());
     }
 
+    private void auditFailure(String reason) {
+        gw.audit().sessionEvent(dev.warden.audit.SessionEvent.authFailure(session.sessionId(), java.time.Instant.now(),
+                session.clientAddress(), userName, database, reason));
+    }
+
     private void tokenRefused(ChannelHandlerContext ctx, IdentityException e) {
         gw.loginFailed();
+        auditFailure(e.reason() + ": " + e.getMessage());
         gw.log().info("token login refused for grant {} from {}: {} ({})", userName, ctx.channel().remoteAddress(),
                 e.getMessage(), e.reason());
         session.fatal(e.sqlState(), e.getMessage(), null);
@@ -252,6 +263,7 @@ final class ClientLogin {
 
     private void loginFailed(ChannelHandlerContext ctx, String detail) {
         gw.loginFailed();
+        auditFailure(detail);
         gw.log().info("login failed for user {} from {}: {}", userName, ctx.channel().remoteAddress(), detail);
         session.fatal(SqlState.INVALID_PASSWORD, "password authentication failed for user \"" + userName + "\"", null);
     }

@@ -14,6 +14,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import dev.warden.audit.SessionEvent;
 import dev.warden.identity.Identity;
 import dev.warden.policy.TargetFact;
 import java.util.ArrayDeque;
@@ -46,6 +47,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private UpstreamConnection upstream;
     private Target target;
     private Identity identity;
+    private String upstreamRole;
     private TargetFact targetFact;
     private List<String> searchPath = DEFAULT_SEARCH_PATH;
     private String userName;
@@ -59,11 +61,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean awaitingDecision;
     private boolean terminateRequested;
     private final StatementBlocker blocker;
+    private final OutcomeTracker outcomes = new OutcomeTracker();
+    private final PreparedStatements prepared = new PreparedStatements();
+    private final String sessionId;
+    private final java.time.Instant opened = java.time.Instant.now();
+    private String clientAddress;
+    private long bytesFromClient;
+    private long bytesToClient;
 
     ClientSession(Gateway gw, dev.warden.wire.ClientFrameDecoder decoder) {
         this.gw = gw;
         this.login = new ClientLogin(gw, this, decoder);
         this.blocker = new StatementBlocker(gw.random());
+        this.sessionId = gw.newSessionId();
     }
 
     public String targetName() {
@@ -72,6 +82,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     public String userName() {
         return userName;
+    }
+
+    PreparedStatements prepared() {
+        return prepared;
+    }
+
+    String sessionId() {
+        return sessionId;
+    }
+
+    String clientAddress() {
+        return clientAddress;
+    }
+
+    String upstreamRole() {
+        return upstreamRole;
     }
 
     Identity identity() {
@@ -101,7 +127,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.clientAddress = String.valueOf(ctx.channel().remoteAddress()).replaceFirst("^/", "");
         gw.sessionOpened(this);
+        if (!gw.audit().sessionEvent(SessionEvent.connect(sessionId, opened, clientAddress))) {
+            fatal("53400", "auditing is unavailable, so Warden accepts no connections right now; try again shortly", null);
+            return;
+        }
         long ms = gw.config().limits().startupTimeout().toMillis();
         startupTimer = ctx.executor().schedule(() -> {
             if (state == State.LOGIN || state == State.CONNECTING) {
@@ -145,6 +176,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         this.identity = who;
         this.target = t;
         this.targetFact = gw.targetFact(t);
+        this.upstreamRole = role;
         state = State.CONNECTING;
         upstream = UpstreamConnection.open(gw, t, role, params, ctx.channel(), this);
     }
@@ -288,7 +320,28 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    void forward(RoundTrip rt) {
+    /**
+     * Tells the outcome tracker which statements go upstream, and where each sync group ends, for the
+     * first {@code limit} frames (all of them when forwarded; those before the refusal when refused).
+     */
+    void track(RoundTrip rt, int limit) {
+        List<ByteBuf> frames = rt.frames();
+        List<StatementUnit> units = rt.units();
+        int next = 0;
+        for (int i = 0; i < limit; i++) {
+            while (next < units.size() && units.get(next).frameIndex == i) {
+                outcomes.forwarded(units.get(next++));
+            }
+            byte t = frames.get(i).getByte(frames.get(i).readerIndex());
+            if (t == Wire.QUERY || t == Wire.SYNC || t == Wire.FUNCTION_CALL) {
+                outcomes.syncPointSent();
+            }
+        }
+        bytesFromClient += rt.bytes();
+    }
+
+    void forward(RoundTrip rt, int frameCount) {
+        track(rt, frameCount);
         Channel up = upstream.channel();
         for (ByteBuf b : rt.frames()) {
             up.write(b, up.voidPromise());
@@ -301,7 +354,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     void reject(RoundTrip rt, int index, String sqlState, String message, String hint) {
-        blocker.block(rt.frames(), index, sqlState, message, hint, upstream.channel());
+        track(rt, index);
+        for (StatementUnit u : rt.units()) {
+            if (u.frameIndex >= index) {
+                u.notRun(sqlState, message);
+            }
+        }
+        if (blocker.block(rt.frames(), index, sqlState, message, hint, upstream.channel())) {
+            outcomes.syncPointSent();
+        }
     }
 
     @Override
@@ -317,6 +378,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         ctx.write(PgOut.backendKeyData(ctx.alloc(), pid, secret));
         ctx.writeAndFlush(PgOut.readyForQuery(ctx.alloc(), status));
+        gw.audit().sessionEvent(SessionEvent.authSuccess(sessionId, java.time.Instant.now(), clientAddress, identity,
+                target.name()));
         txStatus = status;
         state = State.READY;
         startupTimer.cancel(false);
@@ -339,6 +402,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         } else if (type == Wire.ERROR_RESPONSE && blocker.expectsError()) {
             frame = blocker.rewrite(frame, ctx.alloc());
         }
+        outcomes.serverMessage(frame);
+        bytesToClient += frame.readableBytes();
         ctx.write(frame, ctx.voidPromise());
     }
 
@@ -441,6 +506,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             gw.cancels().unregister(pid, this);
         }
         gw.sessionClosed(this);
+        outcomes.sessionEnded();
+        gw.audit().sessionEvent(SessionEvent.disconnect(sessionId, java.time.Instant.now(),
+                terminateRequested ? "client terminated" : "closed",
+                new SessionEvent.Totals(outcomes.statements(), bytesFromClient, bytesToClient,
+                        java.time.Duration.between(opened, java.time.Instant.now()))));
         if (building != null) {
             building.release();
             building = null;

@@ -14,6 +14,24 @@ public final class ForwardProcessor implements Processor {
     @Override
     public void process(Exchange exchange) {
         RoundTrip rt = exchange.getIn().getBody(RoundTrip.class);
+        // fail closed when the route was edited so that a statement has no verdict or no audit record
+        if (rt.getVerdict() == null) {
+            rt.reject("XX000", "Warden could not decide on this statement, so it was not run: the statements route has "
+                    + "no decideStatements step before enforceVerdict", "This is a Warden configuration fault; tell your Warden administrator.");
+            return;
+        }
+        for (StatementUnit u : rt.units()) {
+            if (u.ticket == null) {
+                rt.reject("53400", "auditing is unavailable: the statements route has no auditStatements step, so this "
+                        + "statement would run unrecorded; it was not run", "This is a Warden configuration fault; tell your Warden administrator.");
+                return;
+            }
+        }
+        if (rt.auditFailure() != null) {
+            rt.reject("53400", rt.auditFailure(),
+                    "Warden runs no statement it cannot record; the audit store is being retried automatically.");
+            return;
+        }
         Verdict refusal = rt.refusal();
         if (refusal == null) {
             rt.forward();

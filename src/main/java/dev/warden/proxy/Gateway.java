@@ -2,6 +2,7 @@ package dev.warden.proxy;
 
 import dev.warden.config.ConfigException;
 import dev.warden.config.WardenConfig;
+import dev.warden.audit.AuditLog;
 import dev.warden.identity.oidc.DemoIssuer;
 import dev.warden.identity.oidc.OidcSettings;
 import dev.warden.identity.oidc.TokenVerifier;
@@ -52,6 +53,9 @@ public final class Gateway implements AutoCloseable {
     private PolicyEngine policy;
     private final TokenVerifier tokens;
     private DemoIssuer demoIssuer;
+    private AuditLog audit;
+    private final java.util.concurrent.atomic.AtomicLong sessionIds = new java.util.concurrent.atomic.AtomicLong();
+    private final String sessionPrefix = Long.toHexString(System.currentTimeMillis()) + "-";
     private final java.util.concurrent.atomic.AtomicLong loginFailures = new java.util.concurrent.atomic.AtomicLong();
     private final SecureRandom random = new SecureRandom();
     private final CancelRegistry cancels = new CancelRegistry(random);
@@ -89,6 +93,7 @@ public final class Gateway implements AutoCloseable {
             throw new ConfigException("no *.camel.yaml routes in " + routesDir.toAbsolutePath());
         }
         policy = PolicyEngine.start(rulesDir, true);
+        audit = AuditLog.open(config.audit(), java.time.Clock.systemUTC());
         DefaultCamelContext ctx = new DefaultCamelContext();
         ctx.getCamelContextExtension().setName("warden");
         ctx.setMessageHistory(false);
@@ -98,6 +103,7 @@ public final class Gateway implements AutoCloseable {
         ctx.getRegistry().bind("wardenPipeline", new WardenPipelineFactory(this));
         ctx.getRegistry().bind("decideStatements", new PolicyProcessor(policy, new StatementAnalysis()));
         ctx.getRegistry().bind("enforceVerdict", new ForwardProcessor());
+        ctx.getRegistry().bind("auditStatements", new AuditProcessor(audit));
         ctx.getRegistry().bind("gatewayHealth", new HealthProcessor(this));
         if (config.http().enabled()) {
             VertxPlatformHttpServerConfiguration http = new VertxPlatformHttpServerConfiguration();
@@ -191,6 +197,14 @@ public final class Gateway implements AutoCloseable {
         };
     }
 
+    public AuditLog audit() {
+        return audit;
+    }
+
+    String newSessionId() {
+        return sessionPrefix + sessionIds.incrementAndGet();
+    }
+
     TokenVerifier tokens() {
         return tokens;
     }
@@ -277,6 +291,8 @@ public final class Gateway implements AutoCloseable {
         } finally {
             policy.close();
             tokens.close();
+            // last: flushes the queue and signs the final checkpoint
+            audit.close();
             camel = null;
             LOG.info("Warden stopped");
         }

@@ -1,6 +1,7 @@
 package dev.warden.proxy;
 
 import dev.warden.policy.PolicyEngine;
+import dev.warden.policy.TargetFact;
 import dev.warden.policy.Verdict;
 import dev.warden.sql.SqlAnalyzer;
 import dev.warden.sql.Statement;
@@ -20,6 +21,7 @@ import org.apache.camel.Processor;
  * inherit that verdict (a statement re-prepared under the same name is judged again at its Parse).
  * A FunctionCall (fast-path) is judged as the equivalent SQL call when its OID is a known built-in
  * (the large-object API); any other fast-path call is refused, as Warden cannot see what it does.
+ * It also lists the round trip's statements for the audit ({@link StatementUnit}).
  */
 public final class PolicyProcessor implements Processor {
     private final PolicyEngine engine;
@@ -30,25 +32,74 @@ public final class PolicyProcessor implements Processor {
         this.analysis = analysis;
     }
 
+    /** A judged statement: its verdict and whether it is privileged (audited strictly). */
+    record Judged(String text, String fingerprint, Verdict verdict, boolean privileged) {
+    }
+
     @Override
     public void process(Exchange exchange) {
         RoundTrip rt = exchange.getIn().getBody(RoundTrip.class);
         ClientSession session = rt.session();
+        PreparedStatements prepared = session.prepared();
         List<ByteBuf> frames = rt.frames();
         List<Verdict> verdicts = null;
         for (int i = 0; i < frames.size(); i++) {
             ByteBuf f = frames.get(i);
             byte type = f.getByte(f.readerIndex());
             Verdict v;
-            if (type == Wire.QUERY || type == Wire.PARSE) {
-                FrontendMessage m = FrontendCodec.decode(f);
-                String sql = m instanceof FrontendMessage.Query q ? q.sql() : ((FrontendMessage.Parse) m).sql();
-                v = judge(session, sql);
+            if (type == Wire.QUERY) {
+                String sql = ((FrontendMessage.Query) FrontendCodec.decode(f)).sql();
+                List<Judged> parts = judgeQuery(session, sql);
+                v = combine(parts);
+                boolean refused = v.decision().isAtLeast(Verdict.Decision.HOLD);
+                for (Judged j : parts) {
+                    // a refused Query runs none of its statements: one record, for the whole text
+                    if (!refused) {
+                        rt.addUnit(new StatementUnit(i, j.text(), j.fingerprint(), null, j.verdict(), j.privileged()));
+                    }
+                }
+                if (refused) {
+                    rt.addUnit(new StatementUnit(i, sql, parts.isEmpty() ? "" : parts.get(0).fingerprint(), null, v, false));
+                }
+            } else if (type == Wire.PARSE) {
+                var parse = (FrontendMessage.Parse) FrontendCodec.decode(f);
+                List<Judged> parts = judgeQuery(session, parse.sql());
+                v = combine(parts);
+                Judged j = new Judged(parse.sql(), parts.isEmpty() ? "" : parts.get(0).fingerprint(), v,
+                        parts.stream().anyMatch(Judged::privileged));
+                if (v.decision().isAtLeast(Verdict.Decision.HOLD)) {
+                    rt.addUnit(new StatementUnit(i, j.text(), j.fingerprint(), null, v, false));
+                } else {
+                    prepared.parsed(parse.name(), j);
+                }
+            } else if (type == Wire.BIND) {
+                prepared.bound((FrontendMessage.Bind) FrontendCodec.decode(f));
+                continue;
+            } else if (type == Wire.EXECUTE) {
+                String portal = ((FrontendMessage.Execute) FrontendCodec.decode(f)).portal();
+                PreparedStatements.Portal p = prepared.portal(portal);
+                Judged j = p == null ? null : p.statement();
+                rt.addUnit(j == null
+                        ? new StatementUnit(i, "<portal \"" + portal + "\" unknown to Warden>", "", null,
+                                Verdict.allow(engine.rulesVersion()), true)
+                        : new StatementUnit(i, j.text(), j.fingerprint(), p.parameters(), j.verdict(), j.privileged()));
+                continue;
+            } else if (type == Wire.CLOSE) {
+                prepared.closed((FrontendMessage.Close) FrontendCodec.decode(f));
+                continue;
             } else if (type == Wire.FUNCTION_CALL) {
                 String sql = FastPathFunctions.asSql(f);
-                v = sql != null ? judge(session, sql) : new Verdict(Verdict.Decision.BLOCK,
-                        "a fast-path call of function OID " + FastPathFunctions.oid(f) + " cannot be inspected; call it with SQL",
-                        List.of("Fast-path calls of unknown functions are blocked"), engine.rulesVersion(), null, null, List.of());
+                if (sql != null) {
+                    List<Judged> parts = judgeQuery(session, sql);
+                    v = combine(parts);
+                    rt.addUnit(new StatementUnit(i, sql, parts.get(0).fingerprint(), null, v, parts.get(0).privileged()));
+                } else {
+                    v = new Verdict(Verdict.Decision.BLOCK, "a fast-path call of function OID " + FastPathFunctions.oid(f)
+                            + " cannot be inspected; call it with SQL",
+                            List.of("Fast-path calls of unknown functions are blocked"), engine.rulesVersion(), null, null, List.of());
+                    rt.addUnit(new StatementUnit(i, "<fast-path call of function OID " + FastPathFunctions.oid(f) + ">", "",
+                            null, v, false));
+                }
             } else {
                 continue;
             }
@@ -64,37 +115,50 @@ public final class PolicyProcessor implements Processor {
         rt.verdict(verdicts == null ? Verdict.allow(engine.rulesVersion()) : Verdict.combine(verdicts));
     }
 
-    private Verdict judge(ClientSession session, String sql) {
-        List<String> parts = analysis.split(sql);
+    private Verdict combine(List<Judged> parts) {
         if (parts.isEmpty()) {
             // an empty query: PostgreSQL answers EmptyQueryResponse, nothing runs
             return Verdict.allow(engine.rulesVersion());
         }
         if (parts.size() == 1) {
-            return judgeOne(session, parts.get(0));
+            return parts.get(0).verdict();
         }
-        // several statements in one Query: judged in order (a SET search_path affects the ones after it)
-        List<String> pathBefore = session.searchPath();
         List<Verdict> vs = new ArrayList<>(parts.size());
-        for (String p : parts) {
-            vs.add(judgeOne(session, p));
+        for (Judged j : parts) {
+            vs.add(j.verdict());
         }
-        Verdict v = Verdict.combine(vs);
-        if (v.decision().isAtLeast(Verdict.Decision.HOLD)) {
-            session.searchPath(pathBefore);
-        }
-        return v;
+        return Verdict.combine(vs);
     }
 
-    private Verdict judgeOne(ClientSession session, String statementSql) {
+    /** Judges each statement of a Query in order (a SET search_path affects the ones after it). */
+    private List<Judged> judgeQuery(ClientSession session, String sql) {
+        List<String> texts = analysis.split(sql);
+        List<String> pathBefore = session.searchPath();
+        List<Judged> out = new ArrayList<>(texts.size());
+        boolean refused = false;
+        for (String text : texts) {
+            Judged j = judgeOne(session, text);
+            refused |= j.verdict().decision().isAtLeast(Verdict.Decision.HOLD);
+            out.add(j);
+        }
+        if (refused) {
+            session.searchPath(pathBefore);
+        }
+        return out;
+    }
+
+    private Judged judgeOne(ClientSession session, String statementSql) {
         Statement s = analysis.analyze(statementSql, session.searchPath());
-        Verdict v = engine.decide(session.identity(), session.targetFact(), s);
+        TargetFact target = session.targetFact();
+        Verdict v = engine.decide(session.identity(), target, s);
         if (s.kind() == Statement.Kind.SET && !v.decision().isAtLeast(Verdict.Decision.HOLD)) {
             List<String> path = SqlAnalyzer.searchPathFrom(s);
             if (path != null) {
                 session.searchPath(List.copyOf(path));
             }
         }
-        return v;
+        boolean privileged = s.kind() == Statement.Kind.DDL || s.kind() == Statement.Kind.DCL
+                || (s.writes() && target.classifiesAny(s.writtenTables()));
+        return new Judged(statementSql, s.fingerprint(), v, privileged);
     }
 }

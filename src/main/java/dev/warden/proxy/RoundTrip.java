@@ -19,10 +19,13 @@ public final class RoundTrip {
     private final List<ByteBuf> frames = new ArrayList<>(4);
     private int bytes;
     private final boolean needsDecision;
+    private final java.time.Instant received = java.time.Instant.now();
     private Outcome outcome = Outcome.PENDING;
     private Verdict verdict;
     private Verdict refusal;
     private int refusedIndex = -1;
+    private List<StatementUnit> units = List.of();
+    private String auditFailure;
 
     RoundTrip(ClientSession session, boolean needsDecision) {
         this.session = session;
@@ -37,6 +40,11 @@ public final class RoundTrip {
     /** The client's messages, whole (type byte and length included), in the order sent. Read-only. */
     public List<ByteBuf> frames() {
         return frames;
+    }
+
+    /** When Warden received the round trip's first message. */
+    public java.time.Instant received() {
+        return received;
     }
 
     public int bytes() {
@@ -74,6 +82,29 @@ public final class RoundTrip {
         return refusedIndex;
     }
 
+    void addUnit(StatementUnit u) {
+        if (units.isEmpty()) {
+            units = new ArrayList<>(2);
+        }
+        units.add(u);
+    }
+
+    /** The statements of this round trip as the audit records them. */
+    List<StatementUnit> units() {
+        return units;
+    }
+
+    /** The audit could not record the round trip: nothing of it may run (the message is client-safe). */
+    void auditFailed(String message) {
+        if (auditFailure == null) {
+            auditFailure = message;
+        }
+    }
+
+    String auditFailure() {
+        return auditFailure;
+    }
+
     void refuse(int index, Verdict v) {
         refusedIndex = index;
         refusal = v;
@@ -101,7 +132,7 @@ public final class RoundTrip {
     /** Sends the messages upstream unchanged. */
     public void forward() {
         settle(Outcome.FORWARDED);
-        session.forward(this);
+        session.forward(this, frames.size());
     }
 
     /** Refuses the whole round trip: the client gets an ErrorResponse with this SQLSTATE; nothing reaches PostgreSQL. */

@@ -43,7 +43,8 @@ final class StatementBlocker {
      * and of the rest only Flush and Sync (PostgreSQL would discard the others after the error anyway).
      * Takes ownership of every frame.
      */
-    void block(List<ByteBuf> frames, int index, String sqlState, String message, String hint, Channel up) {
+    /** Returns whether a sync point (Query or Sync) went upstream, so one ReadyForQuery will answer it. */
+    boolean block(List<ByteBuf> frames, int index, String sqlState, String message, String hint, Channel up) {
         byte[] nonceBytes = new byte[16];
         random.nextBytes(nonceBytes);
         String nonce = HexFormat.of().formatHex(nonceBytes);
@@ -81,6 +82,7 @@ final class StatementBlocker {
         frames.clear();
         discardUntilSync = !sawSync;
         up.flush();
+        return sawSync;
     }
 
     /**

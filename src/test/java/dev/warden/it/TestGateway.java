@@ -105,6 +105,7 @@ public final class TestGateway implements AutoCloseable {
         private String tls = "";
         private String limits = "";
         private String oidc = "";
+        private String audit = "";
         private dev.warden.identity.oidc.DemoIssuer demoIssuer;
         private Path baseDir = Path.of(".");
         private Path routes = Path.of("routes");
@@ -140,6 +141,23 @@ public final class TestGateway implements AutoCloseable {
         public Builder tls(String body) {
             this.tls = body.endsWith("\n") ? body : body + "\n";
             return this;
+        }
+
+        /** The whole audit: section body, keys indented by two spaces (default: a fresh H2 store per gateway). */
+        public Builder audit(String body) {
+            this.audit = body.endsWith("\n") ? body : body + "\n";
+            return this;
+        }
+
+        /** Each gateway gets its own embedded audit store: two gateways must never share one H2 file. */
+        private static String freshAuditStore() {
+            try {
+                Path d = java.nio.file.Files.createTempDirectory("warden-audit-");
+                d.toFile().deleteOnExit();
+                return d.resolve("audit").toAbsolutePath().toString();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         /** The whole oidc: section body, keys indented by two spaces. */
@@ -198,6 +216,7 @@ public final class TestGateway implements AutoCloseable {
             if (!oidc.isEmpty()) {
                 y.append("oidc:\n").append(oidc);
             }
+            y.append("audit:\n").append(audit.isEmpty() ? "  store: " + freshAuditStore() + "\n" : audit);
             return y.toString();
         }
 

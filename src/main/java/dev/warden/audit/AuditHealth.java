@@ -1,0 +1,18 @@
+package dev.warden.audit;
+
+/**
+ * A snapshot of the audit trail's state, for logs, metrics and a health endpoint.
+ *
+ * @param available     whether new statements are accepted
+ * @param problem       why not (operator detail, may name hosts and SQL errors), null when available
+ * @param queued        records waiting for the writer
+ * @param written       records made durable since start
+ * @param commits       transactions the writer committed since start (records / commits = the group-commit size)
+ * @param refused       statements refused because auditing was unavailable
+ * @param dropped       session events and outcomes that could not be queued (the queue was full)
+ * @param headSeq       the chain position of the newest durable record
+ * @param lastCheckpoint the newest signed checkpoint, or null
+ */
+public record AuditHealth(boolean available, String problem, int queued, long written, long commits, long refused, long dropped,
+                          long headSeq, Checkpoint lastCheckpoint) {
+}

@@ -1,0 +1,299 @@
+package dev.warden.audit;
+
+import java.io.IOException;
+import java.security.KeyPair;
+import java.security.PublicKey;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The tamper-evident audit trail of one Warden instance. Producers (the proxy's event loops) only
+ * enqueue, never block: {@link #statementReceived} and {@link #sessionEvent} encode the record on
+ * the caller's thread and hand it to a single writer thread that chains, group-commits and signs.
+ * Fail closed: when the queue is full or the store is unavailable, statements are refused through
+ * their ticket ({@link AuditUnavailableException}, SQLSTATE 53400); service resumes by itself once
+ * the store answers again.
+ */
+public final class AuditLog implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
+    private static final long PRUNE_EVERY_HOURS = 6;
+
+    private final AuditSettings settings;
+    private final Clock clock;
+    private final String instanceId;
+    private final KeyPair keys;
+    private final String keyId;
+    private final BindParameterCodec binds;
+    private final LinkedBlockingQueue<Pending> queue;
+    private final ScheduledThreadPoolExecutor notifier;
+    private final ChainWriter writer;
+    private final Pruner pruner;
+    private final AuditStore store;
+    private final Thread writerThread;
+    private final long stallNanos;
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private volatile boolean closed;
+
+    private AuditLog(AuditSettings settings, Clock clock, String instanceId, KeyPair keys, BindParameterCodec binds,
+                     StoreSql sql, StoreSql.Head head) {
+        this.settings = settings;
+        this.clock = clock;
+        this.instanceId = instanceId;
+        this.keys = keys;
+        this.keyId = SigningKeys.keyId(keys.getPublic());
+        this.binds = binds;
+        this.stallNanos = settings.strictTimeout().toNanos();
+        // statements are admitted up to queueCapacity; outcomes and session events may use the rest
+        this.queue = new LinkedBlockingQueue<>(settings.queueCapacity() * 2 + 1024);
+        this.notifier = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "warden-audit-notify");
+            t.setDaemon(true);
+            return t;
+        });
+        notifier.setRemoveOnCancelPolicy(true);
+        this.store = sql.store();
+        this.pruner = new Pruner(sql, instanceId, settings.retention(), clock);
+        this.writer = new ChainWriter(sql, instanceId, keys.getPrivate(), keyId, settings, clock, queue, notifier,
+                pruner, head);
+        pruner.attach(writer);
+        this.writerThread = new Thread(writer, "warden-audit-writer");
+        writerThread.setDaemon(true);
+    }
+
+    /**
+     * Opens the store (running migrations), loads or generates the keys and the instance id, starts
+     * the writer and appends a "start" record. Blocks until that record is durable; throws if the
+     * store cannot be used.
+     */
+    public static AuditLog open(AuditSettings settings, Clock clock) throws IOException, SQLException {
+        String instance = settings.instanceId() != null ? settings.instanceId()
+                : KeyFiles.instanceId(settings.instanceIdFile());
+        KeyPair keys = SigningKeys.loadOrGenerate(settings.signingKeyFile(), settings.generateSigningKey());
+        byte[] bindKey = switch (settings.bindParameters()) {
+            case HASH -> KeyFiles.hashKey(settings.hashKeyFile());
+            case SEALED -> settings.sealKey();
+            case PLAIN -> null;
+        };
+        AuditStore store = new AuditStore(settings.store());
+        store.migrate();
+        StoreSql sql = new StoreSql(store);
+        StoreSql.Head head;
+        try (Connection c = store.connect()) {
+            head = sql.head(c, instance);
+        }
+        AuditLog log = new AuditLog(settings, clock, instance, keys,
+                new BindParameterCodec(settings.bindParameters(), bindKey), sql, head);
+        log.writerThread.start();
+        CompletableFuture<Object> started = new CompletableFuture<>();
+        Map<String, Object> payload = RecordCodec.lifecycle(UUID.randomUUID().toString(), "start", clock.instant(),
+                log.keyId);
+        log.queue.add(Pending.checkpointed(RecordCodec.LIFECYCLE, Canonical.encode(payload),
+                RecordCodec.project(RecordCodec.LIFECYCLE, payload), false, started));
+        try {
+            started.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            log.close();
+            throw new SQLException("the audit store did not accept the start record: " + log.writer.problem, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.close();
+            throw new SQLException("interrupted while opening the audit log", e);
+        }
+        log.prune(); // queued behind the start record, ahead of anything a caller adds
+        log.notifier.scheduleWithFixedDelay(log::prune, PRUNE_EVERY_HOURS, PRUNE_EVERY_HOURS, TimeUnit.HOURS);
+        LOG.info("audit trail open: instance {}, store {}, chain at record {}, signing key {}", instance,
+                settings.store(), head.seq() + 1, log.keyId);
+        return log;
+    }
+
+    public String instanceId() {
+        return instanceId;
+    }
+
+    public PublicKey publicKey() {
+        return keys.getPublic();
+    }
+
+    /** The signing key's id as checkpoints name it. */
+    public String keyId() {
+        return keyId;
+    }
+
+    /**
+     * Queues a session event. Never blocks; returns false when it could not be queued (queue full or
+     * log closed) — then it is counted in {@link AuditHealth#dropped()} and logged.
+     */
+    public boolean sessionEvent(SessionEvent e) {
+        Map<String, Object> payload = RecordCodec.session(UUID.randomUUID().toString(), e);
+        return offerOrDrop(RecordCodec.SESSION, payload, "session event " + e.kind() + " of " + e.sessionId());
+    }
+
+    /**
+     * Queues a statement's record before the statement is forwarded. Never blocks. The record is
+     * strict — {@link AuditTicket#durable()} completes only once it is committed — when
+     * {@code strict} is true (privileged statements: DDL, DCL, writes to classified tables, anything
+     * approved) or {@code audit.durability} is strict; otherwise it completes at once. The ticket
+     * fails with {@link AuditUnavailableException} when the statement must be refused.
+     */
+    public AuditTicket statementReceived(StatementRecord r, boolean strict) {
+        boolean s = strict || settings.durability() == AuditSettings.Durability.STRICT;
+        String problem = admissionProblem();
+        if (problem != null) {
+            refused.incrementAndGet();
+            return AuditTicket.refused(new AuditUnavailableException(problem));
+        }
+        String id = UUID.randomUUID().toString();
+        Map<String, Object> payload = RecordCodec.statement(id, r, s, binds);
+        AuditTicket ticket = new AuditTicket(this, id, r.sessionId(), r.received(), s);
+        Pending p = Pending.record(RecordCodec.STATEMENT, Canonical.encode(payload),
+                RecordCodec.project(RecordCodec.STATEMENT, payload), s ? ticket : null);
+        if (!queue.offer(p)) {
+            refused.incrementAndGet();
+            return AuditTicket.refused(new AuditUnavailableException(AuditUnavailableException.FULL));
+        }
+        if (s) {
+            ticket.armTimeout(notifier.schedule(() -> ticket.fail(AuditUnavailableException.TOO_SLOW),
+                    stallNanos, TimeUnit.NANOSECONDS));
+        } else {
+            ticket.markDurable();
+        }
+        return ticket;
+    }
+
+    private String admissionProblem() {
+        if (closed) {
+            return AuditUnavailableException.CLOSED;
+        }
+        if (!writer.available) {
+            return AuditUnavailableException.STORE_DOWN;
+        }
+        long busy = writer.busySince;
+        if (busy != 0 && System.nanoTime() - busy > stallNanos) {
+            return AuditUnavailableException.TOO_SLOW;
+        }
+        if (queue.size() >= settings.queueCapacity()) {
+            return AuditUnavailableException.FULL;
+        }
+        return null;
+    }
+
+    boolean outcome(AuditTicket t, StatementOutcome o) {
+        Map<String, Object> payload = RecordCodec.outcome(UUID.randomUUID().toString(), t.recordId(), t.sessionId(),
+                t.received(), o);
+        return offerOrDrop(RecordCodec.OUTCOME, payload, "outcome of statement " + t.recordId());
+    }
+
+    /** A strict ticket failed: record that its statement was not run. */
+    void notRun(AuditTicket t, String message) {
+        refused.incrementAndGet();
+        outcome(t, StatementOutcome.notRun(clock.instant(), AuditUnavailableException.SQLSTATE, message));
+    }
+
+    private boolean offerOrDrop(String type, Map<String, Object> payload, String what) {
+        if (!closed && queue.offer(Pending.record(type, Canonical.encode(payload), RecordCodec.project(type, payload),
+                null))) {
+            return true;
+        }
+        if (dropped.incrementAndGet() % 1000 == 1) {
+            LOG.error("audit queue full or closed: {} was not recorded ({} dropped so far)", what, dropped.get());
+        }
+        return false;
+    }
+
+    /** Signs a checkpoint now (if there are records since the last one); completes with the newest checkpoint. */
+    public CompletableFuture<Checkpoint> checkpoint() {
+        CompletableFuture<Object> f = new CompletableFuture<>();
+        if (closed || !queue.offer(Pending.control(Pending.Op.CHECKPOINT, f))) {
+            return CompletableFuture.failedFuture(new AuditUnavailableException(AuditUnavailableException.CLOSED));
+        }
+        return f.thenApply(Checkpoint.class::cast);
+    }
+
+    /** Applies the retention now (it also runs at start and every 6 hours); completes with the records removed. */
+    public CompletableFuture<Long> prune() {
+        CompletableFuture<Object> f = new CompletableFuture<>();
+        Pending request = Pending.control(Pending.Op.PRUNE, f);
+        request.requestedAt = clock.instant();
+        if (closed || !queue.offer(request)) {
+            return CompletableFuture.failedFuture(new AuditUnavailableException(AuditUnavailableException.CLOSED));
+        }
+        return f.thenApply(Long.class::cast);
+    }
+
+    /**
+     * Searches the store (every instance's records) on a connection of its own. Blocking I/O: call it
+     * from a worker thread, never from an event loop. For {@code GET /api/audit}.
+     */
+    public AuditSearch.Page search(AuditSearch.Query query) throws SQLException {
+        try (Connection c = store.connect()) {
+            try {
+                return AuditSearch.search(c, query);
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
+    /** Verifies the store against this instance's own public key (and {@code moreKeys}). Blocking, like search. */
+    public AuditVerifier.Report verify(AuditVerifier.Options options, List<PublicKey> moreKeys) throws SQLException {
+        List<PublicKey> keyList = new ArrayList<>(moreKeys);
+        keyList.add(0, keys.getPublic());
+        try (Connection c = store.connect()) {
+            return AuditVerifier.verify(c, keyList, options);
+        }
+    }
+
+    public AuditHealth health() {
+        return new AuditHealth(writer.available && !closed, closed ? "closed" : writer.problem, queue.size(),
+                writer.written.get(), writer.commits.get(), refused.get(), dropped.get(), writer.durableSeq, writer.lastCheckpoint);
+    }
+
+    /**
+     * Stops accepting records, writes what is queued, a "stop" record and a final signed checkpoint.
+     * Waits up to the strict timeout plus 10 s for an unavailable store, then gives up (logging how
+     * many records were lost).
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Map<String, Object> payload = RecordCodec.lifecycle(UUID.randomUUID().toString(), "stop", clock.instant(), keyId);
+        writer.stopDeadline = System.nanoTime() + stallNanos + TimeUnit.SECONDS.toNanos(10);
+        try {
+            if (!queue.offer(Pending.checkpointed(RecordCodec.LIFECYCLE, Canonical.encode(payload),
+                    RecordCodec.project(RecordCodec.LIFECYCLE, payload), true, null), 5, TimeUnit.SECONDS)) {
+                LOG.error("audit queue full at shutdown: no stop record");
+                writer.stopDeadline = System.nanoTime();
+            }
+            writerThread.join(TimeUnit.NANOSECONDS.toMillis(stallNanos) + 15_000);
+            if (writerThread.isAlive()) {
+                writerThread.interrupt();
+                writerThread.join(5000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        notifier.shutdown();
+        pruner.close();
+        Checkpoint cp = writer.lastCheckpoint;
+        LOG.info("audit trail closed: instance {}, {} records written, last checkpoint {}", instanceId,
+                writer.written.get(), cp);
+    }
+}

@@ -1,0 +1,138 @@
+package dev.warden.audit;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything the audit trail is configured with (the {@code audit:} section of warden.yaml, parsed
+ * by {@code dev.warden.config.AuditSection}). Paths are absolute; secrets already resolved.
+ *
+ * @param store              where records go
+ * @param durability         default durability for statements that are not privileged
+ * @param batchWindow        batched mode: how long the writer gathers records before committing
+ * @param queueCapacity      statements waiting for the writer beyond which new statements are refused
+ * @param strictTimeout      how long a strict statement waits for its record to be durable before it is refused;
+ *                           also how long a write may hang before the store counts as unavailable
+ * @param checkpointEvery    sign a checkpoint after this many records ...
+ * @param checkpointInterval ... or after this much time with new records, whichever comes first
+ * @param signingKeyFile     PKCS#8 PEM Ed25519 private key
+ * @param generateSigningKey write a new key to {@code signingKeyFile} (and its public key beside it) if it is missing
+ * @param bindParameters     how bind parameter values are stored
+ * @param sealKey            AES key (16, 24 or 32 bytes) for {@link BindMode#SEALED}, else null
+ * @param hashKeyFile        HMAC key file for {@link BindMode#HASH}; generated (32 random bytes) if missing
+ * @param retention          records older than this are pruned
+ * @param instanceId         this instance's chain id, or null to use (or create) {@code instanceIdFile}
+ * @param instanceIdFile     where a generated instance id is kept
+ */
+public record AuditSettings(Store store, Durability durability, Duration batchWindow, int queueCapacity,
+                            Duration strictTimeout, int checkpointEvery, Duration checkpointInterval,
+                            Path signingKeyFile, boolean generateSigningKey, BindMode bindParameters, byte[] sealKey,
+                            Path hashKeyFile, Duration retention, String instanceId, Path instanceIdFile) {
+
+    public enum Durability { BATCHED, STRICT }
+
+    public enum BindMode { HASH, SEALED, PLAIN }
+
+    public static final Duration DEFAULT_RETENTION = Duration.ofDays(7 * 365);
+
+    public AuditSettings {
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(signingKeyFile, "signingKeyFile");
+        if (bindParameters == BindMode.SEALED && sealKey == null) {
+            throw new IllegalArgumentException("bindParameters: sealed needs a sealKey");
+        }
+        if (instanceId != null && !instanceId.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new IllegalArgumentException("instanceId: 1 to 64 of A-Z a-z 0-9 . _ -");
+        }
+    }
+
+    /**
+     * The control store: a JDBC URL ({@code jdbc:h2:...} or {@code jdbc:postgresql:...}) and the
+     * credentials of the application role; optionally a separate schema-owner role that runs the
+     * migrations, so that the application role gets only SELECT and INSERT on the audit tables.
+     */
+    public record Store(String url, String user, String password, String schemaUser, String schemaPassword) {
+        public Store {
+            Objects.requireNonNull(url, "url");
+        }
+
+        /** The embedded H2 file store at {@code file} (H2 adds ".mv.db"). */
+        public static Store h2File(Path file) {
+            return new Store("jdbc:h2:file:" + file.toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE", "sa", "", null, null);
+        }
+
+        public boolean isPostgres() {
+            return url.startsWith("jdbc:postgresql:");
+        }
+
+        @Override
+        public String toString() {
+            return "Store[" + url + " user=" + user + (schemaUser == null ? "" : " schemaUser=" + schemaUser) + "]";
+        }
+    }
+
+    /** Defaults with everything under {@code dataDir}: H2 store {@code dataDir/audit}, generated keys. */
+    public static AuditSettings defaults(Path dataDir) {
+        Path d = dataDir.toAbsolutePath();
+        return new AuditSettings(Store.h2File(d.resolve("audit")), Durability.BATCHED, Duration.ofMillis(5), 10_000,
+                Duration.ofSeconds(2), 1000, Duration.ofSeconds(10), d.resolve("audit-signing-key.pem"), true,
+                BindMode.HASH, null, d.resolve("audit-hash.key"), DEFAULT_RETENTION, null, d.resolve("audit-instance-id"));
+    }
+
+    public AuditSettings withStore(Store s) {
+        return new AuditSettings(s, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
+                checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
+                instanceId, instanceIdFile);
+    }
+
+    public AuditSettings withDurability(Durability d, Duration window) {
+        return new AuditSettings(store, d, window, queueCapacity, strictTimeout, checkpointEvery, checkpointInterval,
+                signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention, instanceId,
+                instanceIdFile);
+    }
+
+    public AuditSettings withQueue(int capacity, Duration strictTimeoutValue) {
+        return new AuditSettings(store, durability, batchWindow, capacity, strictTimeoutValue, checkpointEvery,
+                checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
+                instanceId, instanceIdFile);
+    }
+
+    public AuditSettings withCheckpoints(int every, Duration interval) {
+        return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, every, interval,
+                signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention, instanceId,
+                instanceIdFile);
+    }
+
+    public AuditSettings withSigningKey(Path file, boolean generate) {
+        return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
+                checkpointInterval, file, generate, bindParameters, sealKey, hashKeyFile, retention, instanceId,
+                instanceIdFile);
+    }
+
+    public AuditSettings withBindParameters(BindMode mode, byte[] key) {
+        return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
+                checkpointInterval, signingKeyFile, generateSigningKey, mode, key, hashKeyFile, retention, instanceId,
+                instanceIdFile);
+    }
+
+    public AuditSettings withRetention(Duration r) {
+        return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
+                checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, r,
+                instanceId, instanceIdFile);
+    }
+
+    public AuditSettings withInstanceId(String id) {
+        return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
+                checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
+                id, instanceIdFile);
+    }
+
+    @Override
+    public String toString() {
+        return "AuditSettings[" + store + " durability=" + durability + " batchWindow=" + batchWindow + " queueCapacity="
+                + queueCapacity + " checkpointEvery=" + checkpointEvery + " checkpointInterval=" + checkpointInterval
+                + " signingKey=" + signingKeyFile + " bindParameters=" + bindParameters + " retention=" + retention
+                + " instanceId=" + instanceId + "]";
+    }
+}

@@ -1,0 +1,221 @@
+package dev.warden.audit;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The canonical JSON encoding that audit records are hashed and checkpoints signed over (see
+ * docs/audit.md, "Canonical encoding"). It is RFC 8785 (JCS) restricted to what audit records hold:
+ * <ul>
+ *   <li>UTF-8, no whitespace, object keys sorted by UTF-16 code units (as Java's {@code String.compareTo});</li>
+ *   <li>object members whose value is null are left out; null inside an array is written {@code null};</li>
+ *   <li>numbers are whole numbers only (Java long), written in plain decimal;</li>
+ *   <li>strings escape {@code "} and {@code \} and control characters (U+0000..U+001F) — {@code \b \t \n \f \r}
+ *       in their short form, others as {@code \}{@code u00xx} with lower-case hex; everything else is written as
+ *       itself; an unpaired surrogate becomes U+FFFD;</li>
+ *   <li>timestamps are strings, UTC, microsecond precision, always six fraction digits:
+ *       {@code 2025-03-01T12:00:00.000000Z}.</li>
+ * </ul>
+ * Trees are built from {@link Map} (any order), {@link Collection}, {@link String}, {@link Number}
+ * (integral), {@link Boolean}, {@link Instant} and null.
+ */
+public final class Canonical {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.USE_LONG_FOR_INTS)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+            .withZone(ZoneOffset.UTC);
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private Canonical() {
+    }
+
+    public static byte[] encode(Object tree) {
+        StringBuilder sb = new StringBuilder(256);
+        write(sb, tree);
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    public static String encodeToString(Object tree) {
+        StringBuilder sb = new StringBuilder(256);
+        write(sb, tree);
+        return sb.toString();
+    }
+
+    /** Parses JSON into maps (keys sorted), lists, strings, longs, booleans and nulls. */
+    public static Object decode(byte[] json) {
+        try {
+            return sortMaps(JSON.readValue(json, Object.class));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> decodeObject(byte[] json) {
+        Object o = decode(json);
+        if (!(o instanceof Map)) {
+            throw new IllegalArgumentException("not a JSON object");
+        }
+        return (Map<String, Object>) o;
+    }
+
+    /** The canonical text of an instant: UTC, microseconds, six fraction digits. */
+    public static String time(Instant t) {
+        return TIME.format(t.truncatedTo(ChronoUnit.MICROS));
+    }
+
+    public static Instant parseTime(String s) {
+        return Instant.parse(s);
+    }
+
+    /** Writes {@code s} as a canonical JSON string (with quotes) to {@code out}. */
+    static void writeString(StringBuilder out, String s) {
+        out.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\b' -> out.append("\\b");
+                case '\t' -> out.append("\\t");
+                case '\n' -> out.append("\\n");
+                case '\f' -> out.append("\\f");
+                case '\r' -> out.append("\\r");
+                default -> {
+                    if (c < 0x20) {
+                        out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xF]);
+                    } else if (Character.isHighSurrogate(c)) {
+                        if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                            out.append(c).append(s.charAt(++i));
+                        } else {
+                            out.append('\uFFFD');
+                        }
+                    } else if (Character.isLowSurrogate(c)) {
+                        out.append('\uFFFD');
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        out.append('"');
+    }
+
+    private static void write(StringBuilder out, Object v) {
+        if (v == null) {
+            out.append("null");
+        } else if (v instanceof String s) {
+            writeString(out, s);
+        } else if (v instanceof Boolean b) {
+            out.append(b ? "true" : "false");
+        } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            out.append(((Number) v).longValue());
+        } else if (v instanceof Instant t) {
+            writeString(out, time(t));
+        } else if (v instanceof Map<?, ?> m) {
+            TreeMap<String, Object> sorted = new TreeMap<>();
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (!(e.getKey() instanceof String k)) {
+                    throw new IllegalArgumentException("object keys must be strings, got " + e.getKey());
+                }
+                if (e.getValue() != null) {
+                    sorted.put(k, e.getValue());
+                }
+            }
+            out.append('{');
+            boolean first = true;
+            for (Map.Entry<String, Object> e : sorted.entrySet()) {
+                if (!first) {
+                    out.append(',');
+                }
+                first = false;
+                writeString(out, e.getKey());
+                out.append(':');
+                write(out, e.getValue());
+            }
+            out.append('}');
+        } else if (v instanceof Collection<?> c) {
+            out.append('[');
+            boolean first = true;
+            for (Object o : c) {
+                if (!first) {
+                    out.append(',');
+                }
+                first = false;
+                write(out, o);
+            }
+            out.append(']');
+        } else {
+            throw new IllegalArgumentException("cannot encode " + v.getClass().getSimpleName() + " canonically");
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Object sortMaps(Object o) {
+        if (o instanceof Map<?, ?> m) {
+            TreeMap<String, Object> t = new TreeMap<>();
+            ((Map<String, Object>) m).forEach((k, v) -> t.put(k, sortMaps(v)));
+            return t;
+        }
+        if (o instanceof List<?> l) {
+            List<Object> out = new ArrayList<>(l.size());
+            for (Object x : l) {
+                out.add(sortMaps(x));
+            }
+            return out;
+        }
+        if (o instanceof Number n && !(o instanceof Long)) {
+            if (n instanceof Integer || n instanceof Short) {
+                return n.longValue();
+            }
+            throw new IllegalArgumentException("only whole numbers are allowed, got " + n);
+        }
+        return o;
+    }
+
+    /** {@code s} with every unpaired surrogate replaced by U+FFFD, as the encoding writes it. */
+    static String wellFormed(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isSurrogate(c)) {
+                StringBuilder sb = new StringBuilder(s.length());
+                writeChars(sb, s);
+                return sb.toString();
+            }
+        }
+        return s;
+    }
+
+    private static void writeChars(StringBuilder out, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                out.append(c).append(s.charAt(++i));
+            } else {
+                out.append(Character.isSurrogate(c) ? '\uFFFD' : c);
+            }
+        }
+    }
+
+    /** Lower-case hex, as hashes are shown everywhere. */
+    public static String hex(byte[] b) {
+        char[] out = new char[b.length * 2];
+        for (int i = 0; i < b.length; i++) {
+            out[2 * i] = HEX[(b[i] >> 4) & 0xF];
+            out[2 * i + 1] = HEX[b[i] & 0xF];
+        }
+        return new String(out);
+    }
+}

@@ -1,0 +1,386 @@
+package dev.warden.audit;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.PrivateKey;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single writer of one instance's chain: takes records off the queue in order, gives each its
+ * position and hash, and group-commits them with any checkpoints due. A batch that fails is kept,
+ * with its positions and hashes, and written again once the store answers; meanwhile the store
+ * counts as unavailable and new statements are refused.
+ */
+final class ChainWriter implements Runnable {
+    static final int MAX_BATCH = 2000;
+    private static final Logger LOG = LoggerFactory.getLogger(ChainWriter.class);
+    private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final StoreSql sql;
+    private final String instanceId;
+    private final PrivateKey key;
+    private final String keyId;
+    private final AuditSettings settings;
+    private final Clock clock;
+    private final BlockingQueue<Pending> queue;
+    private final Executor notifier;
+    private final Consumer<Pending> pruner;
+    private final MessageDigest sha;
+    private final byte[] envelopeHead;
+
+    // chain state, touched by the writer thread only
+    private long headSeq;
+    private byte[] headHash;
+    private long cpNumber;
+    private long recordsSinceCp;
+    private long lastCpNanos = System.nanoTime();
+    private Connection conn;
+    private List<Pending> retry = List.of();
+    private List<Checkpoint> retryCps = List.of();
+    private boolean finished;
+
+    // shared with producers
+    volatile boolean available = true;
+    volatile String problem;
+    volatile long busySince;
+    volatile long durableSeq;
+    volatile Checkpoint lastCheckpoint;
+    volatile long stopDeadline = Long.MAX_VALUE;
+    final AtomicLong written = new AtomicLong();
+    final AtomicLong commits = new AtomicLong();
+
+    ChainWriter(StoreSql sql, String instanceId, PrivateKey key, String keyId, AuditSettings settings, Clock clock,
+                BlockingQueue<Pending> queue, Executor notifier, Consumer<Pending> pruner, StoreSql.Head head) {
+        this.sql = sql;
+        this.instanceId = instanceId;
+        this.key = key;
+        this.keyId = keyId;
+        this.settings = settings;
+        this.clock = clock;
+        this.queue = queue;
+        this.notifier = notifier;
+        this.pruner = pruner;
+        try {
+            this.sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        StringBuilder sb = new StringBuilder("{\"instance\":");
+        Canonical.writeString(sb, instanceId);
+        sb.append(",\"payload\":");
+        this.envelopeHead = sb.toString().getBytes(StandardCharsets.UTF_8);
+        this.headSeq = head.seq();
+        this.headHash = head.hash();
+        this.cpNumber = head.checkpointNumber();
+        this.recordsSinceCp = head.seq() - head.checkpointSeq();
+        this.lastCheckpoint = head.lastCheckpoint();
+        this.durableSeq = head.seq();
+    }
+
+    @Override
+    public void run() {
+        long backoff = 50;
+        try {
+            while (!finished) {
+                if (!retry.isEmpty() || !available) {
+                    if (!recover()) {
+                        if (System.nanoTime() - stopDeadline > 0) {
+                            break;
+                        }
+                        Thread.sleep(backoff);
+                        backoff = Math.min(backoff * 2, 1000);
+                        continue;
+                    }
+                    backoff = 50;
+                }
+                process(gather());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            available = false;
+            problem = "the audit writer stopped: " + e;
+            LOG.error("audit writer stopped unexpectedly; statements are refused", e);
+        } finally {
+            int lost = retry.size() + queue.size();
+            if (lost > 0) {
+                LOG.error("audit writer stopped with {} records not written (the store was unavailable: {})", lost, problem);
+            }
+            closeConnection();
+        }
+    }
+
+    /** Waits for the first entry, then gathers more: at once for urgent ones, else for up to the batch window. */
+    private List<Pending> gather() throws InterruptedException {
+        List<Pending> batch = new ArrayList<>();
+        long wait = recordsSinceCp > 0
+                ? Math.max(0, lastCpNanos + settings.checkpointInterval().toNanos() - System.nanoTime()) : IDLE_NANOS;
+        Pending first = queue.poll(wait, TimeUnit.NANOSECONDS);
+        if (first == null) {
+            return batch;
+        }
+        batch.add(first);
+        long window = settings.batchWindow().toNanos();
+        long deadline = System.nanoTime() + window;
+        boolean urgent = first.urgent || window <= 0;
+        while (batch.size() < MAX_BATCH) {
+            int from = batch.size();
+            queue.drainTo(batch, MAX_BATCH - batch.size());
+            for (int i = from; i < batch.size() && !urgent; i++) {
+                urgent = batch.get(i).urgent;
+            }
+            long left = deadline - System.nanoTime();
+            if (urgent || left <= 0 || batch.size() >= MAX_BATCH) {
+                break;
+            }
+            Pending p = queue.poll(left, TimeUnit.NANOSECONDS);
+            if (p == null) {
+                break;
+            }
+            batch.add(p);
+            urgent = p.urgent;
+        }
+        return batch;
+    }
+
+    /**
+     * Commits the batch in order: records up to a request (checkpoint, prune) are committed before the
+     * request runs, so that a request sees exactly the records queued before it.
+     */
+    private void process(List<Pending> batch) {
+        int i = 0;
+        do {
+            List<Pending> records = new ArrayList<>();
+            while (i < batch.size() && batch.get(i).op == Pending.Op.RECORD) {
+                records.add(batch.get(i++));
+            }
+            Pending control = i < batch.size() ? batch.get(i++) : null;
+            List<Checkpoint> cps = new ArrayList<>();
+            boolean last = false;
+            for (Pending p : records) {
+                assign(p, cps);
+                last |= p.last;
+                if (p.forceCheckpoint && recordsSinceCp > 0) {
+                    cps.add(sign());
+                }
+            }
+            boolean force = control != null && control.op == Pending.Op.CHECKPOINT;
+            boolean due = System.nanoTime() - lastCpNanos >= settings.checkpointInterval().toNanos();
+            if ((force || due) && recordsSinceCp > 0) {
+                cps.add(sign());
+            }
+            if (!records.isEmpty() || !cps.isEmpty()) {
+                try {
+                    write(records, cps);
+                } catch (SQLException e) {
+                    // the rest of the batch waits with the failed part; requests in it fail
+                    List<Pending> controls = new ArrayList<>();
+                    if (control != null) {
+                        controls.add(control);
+                    }
+                    for (Pending p : batch.subList(i, batch.size())) {
+                        if (p.op == Pending.Op.RECORD) {
+                            assign(p, cps);
+                            records.add(p);
+                            if (p.forceCheckpoint && recordsSinceCp > 0) {
+                                cps.add(sign());
+                            }
+                        } else {
+                            controls.add(p);
+                        }
+                    }
+                    failed(e, records, cps, controls);
+                    return;
+                }
+                committed(records, cps);
+            }
+            finished = last;
+            if (control != null && control.op == Pending.Op.CHECKPOINT) {
+                control.done.complete(lastCheckpoint);
+            } else if (control != null) {
+                pruner.accept(control);
+            }
+        } while (i < batch.size() && !finished);
+    }
+
+    private void assign(Pending p, List<Checkpoint> cps) {
+        p.seq = ++headSeq;
+        p.prev = headHash;
+        byte[] tail = (",\"seq\":" + p.seq + ",\"type\":\"" + p.type + "\",\"v\":1}").getBytes(StandardCharsets.UTF_8);
+        byte[] body = Arrays.copyOf(envelopeHead, envelopeHead.length + p.payload.length + tail.length);
+        System.arraycopy(p.payload, 0, body, envelopeHead.length, p.payload.length);
+        System.arraycopy(tail, 0, body, envelopeHead.length + p.payload.length, tail.length);
+        p.body = body;
+        sha.update(p.prev);
+        p.hash = sha.digest(body);
+        headHash = p.hash;
+        if (++recordsSinceCp >= settings.checkpointEvery()) {
+            cps.add(sign());
+        }
+    }
+
+    private Checkpoint sign() {
+        Checkpoint cp = Checkpoint.sign(instanceId, ++cpNumber, headSeq, headHash, clock.instant(), key, keyId);
+        recordsSinceCp = 0;
+        lastCpNanos = System.nanoTime();
+        return cp;
+    }
+
+    /** Writes and commits in one transaction. */
+    private void write(List<Pending> records, List<Checkpoint> cps) throws SQLException {
+        busySince = System.nanoTime() | 1;
+        try {
+            if (conn == null) {
+                conn = sql.store().connect();
+            }
+            sql.insert(conn, instanceId, records, cps);
+            conn.commit();
+            commits.incrementAndGet();
+        } catch (SQLException e) {
+            closeConnection();
+            throw e;
+        } finally {
+            busySince = 0;
+        }
+    }
+
+    private void committed(List<Pending> records, List<Checkpoint> cps) {
+        written.addAndGet(records.size());
+        if (!records.isEmpty()) {
+            durableSeq = records.get(records.size() - 1).seq;
+        }
+        if (!cps.isEmpty()) {
+            lastCheckpoint = cps.get(cps.size() - 1);
+        }
+        List<Pending> strict = new ArrayList<>();
+        for (Pending p : records) {
+            if (p.ticket != null || p.done != null) {
+                strict.add(p);
+            }
+        }
+        if (!strict.isEmpty()) {
+            notifier.execute(() -> {
+                for (Pending p : strict) {
+                    if (p.ticket != null) {
+                        p.ticket.markDurable();
+                    }
+                    if (p.done != null) {
+                        p.done.complete(p.seq);
+                    }
+                }
+            });
+        }
+    }
+
+    private void failed(SQLException e, List<Pending> records, List<Checkpoint> cps, List<Pending> controls) {
+        available = false;
+        problem = describe(e);
+        LOG.error("audit store unavailable, refusing statements until it answers again: {}", problem);
+        retry = records;
+        retryCps = cps;
+        notifier.execute(() -> {
+            for (Pending p : records) {
+                if (p.ticket != null) {
+                    p.ticket.fail(AuditUnavailableException.STORE_DOWN);
+                }
+                if (p.done != null) {
+                    p.done.completeExceptionally(new AuditUnavailableException(AuditUnavailableException.STORE_DOWN));
+                }
+            }
+            for (Pending c : controls) {
+                c.done.completeExceptionally(new AuditUnavailableException(AuditUnavailableException.STORE_DOWN));
+            }
+        });
+    }
+
+    /** Reconnects and writes the kept batch; true when the store is usable again. */
+    private boolean recover() {
+        busySince = 0;
+        try {
+            if (conn == null) {
+                conn = sql.store().connect();
+            }
+            if (!retry.isEmpty() || !retryCps.isEmpty()) {
+                Boolean done = sql.alreadyCommitted(conn, instanceId, retry, retryCps);
+                if (done == null) {
+                    problem = "chain " + instanceId + " holds records this writer did not write: another Warden "
+                            + "instance uses the same instance id";
+                    LOG.error("audit store: {}", problem);
+                    closeConnection();
+                    return false;
+                }
+                if (!done) {
+                    write(retry, retryCps);
+                }
+                committed(retry, retryCps);
+                finished = retry.stream().anyMatch(p -> p.last);
+                retry = List.of();
+                retryCps = List.of();
+            } else if (!conn.isValid(2)) {
+                throw new SQLException("connection is not valid");
+            }
+            if (!available) {
+                LOG.info("audit store available again; accepting statements");
+            }
+            problem = null;
+            available = true;
+            return true;
+        } catch (SQLException e) {
+            closeConnection();
+            problem = describe(e);
+            return false;
+        }
+    }
+
+    /** Runs a writer-thread task with the connection (prune); failures mark the store unavailable. */
+    Connection connection() throws SQLException {
+        if (conn == null) {
+            conn = sql.store().connect();
+        }
+        return conn;
+    }
+
+    /** Appends one record followed by a checkpoint now, on the writer thread (prune). */
+    boolean appendNow(Pending p) {
+        process(List.of(p));
+        return retry.isEmpty();
+    }
+
+    void closeConnection() {
+        if (conn != null) {
+            try {
+                conn.close();
+            } catch (SQLException ignored) {
+                // already broken
+            }
+            conn = null;
+        }
+    }
+
+    /** A one-line reason for logs and health (a failed batch's own message would repeat the whole batch). */
+    static String describe(SQLException e) {
+        SQLException root = e.getNextException() != null ? e.getNextException() : e;
+        String msg = String.valueOf(root.getMessage());
+        int nl = msg.indexOf('\n');
+        if (nl > 0) {
+            msg = msg.substring(0, nl);
+        }
+        if (msg.length() > 300) {
+            msg = msg.substring(0, 300) + "…";
+        }
+        return root.getSQLState() == null ? msg : msg + " [" + root.getSQLState() + "]";
+    }
+}

@@ -1,0 +1,58 @@
+package dev.warden.audit;
+
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+
+/** One entry of the writer's queue: a record to chain, or a request (checkpoint, prune) in order with them. */
+final class Pending {
+    enum Op { RECORD, CHECKPOINT, PRUNE }
+
+    final Op op;
+    final String type;
+    final byte[] payload;
+    final RecordCodec.Projection projection;
+    /** Strict statements: the ticket to mark durable once committed. */
+    final AuditTicket ticket;
+    /** Commit at once instead of waiting for the batch window. */
+    final boolean urgent;
+    /** Sign a checkpoint right after this record. */
+    final boolean forceCheckpoint;
+    /** The last record the writer writes before it stops. */
+    final boolean last;
+    final CompletableFuture<Object> done;
+    /** For a prune request: the time it was asked at (its cutoff is computed from it). */
+    Instant requestedAt;
+
+    // assigned by the writer
+    long seq;
+    byte[] prev;
+    byte[] body;
+    byte[] hash;
+
+    private Pending(Op op, String type, byte[] payload, RecordCodec.Projection projection, AuditTicket ticket,
+                    boolean urgent, boolean forceCheckpoint, boolean last, CompletableFuture<Object> done) {
+        this.op = op;
+        this.type = type;
+        this.payload = payload;
+        this.projection = projection;
+        this.ticket = ticket;
+        this.urgent = urgent;
+        this.forceCheckpoint = forceCheckpoint;
+        this.last = last;
+        this.done = done;
+    }
+
+    static Pending record(String type, byte[] payload, RecordCodec.Projection projection, AuditTicket strictTicket) {
+        return new Pending(Op.RECORD, type, payload, projection, strictTicket, strictTicket != null, false, false, null);
+    }
+
+    /** A record written at once and followed by a checkpoint (start, stop, prune). */
+    static Pending checkpointed(String type, byte[] payload, RecordCodec.Projection projection, boolean last,
+                                CompletableFuture<Object> done) {
+        return new Pending(Op.RECORD, type, payload, projection, null, true, true, last, done);
+    }
+
+    static Pending control(Op op, CompletableFuture<Object> done) {
+        return new Pending(op, null, null, null, null, true, op == Op.CHECKPOINT, false, done);
+    }
+}

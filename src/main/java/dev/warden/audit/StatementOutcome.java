@@ -1,0 +1,47 @@
+package dev.warden.audit;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * How a statement ended, recorded as its own chained record that names the statement record
+ * ({@link AuditTicket#completed}); rows are never updated.
+ *
+ * @param forwarded     when the statement was sent upstream; null if it never was (refused, or auditing failed)
+ * @param completed     when the last message of its result reached the client (or the refusal was sent)
+ * @param commandTag    the CommandComplete tag ("SELECT 3", "UPDATE 1"), null on error
+ * @param rows          rows returned or affected (-1 when unknown)
+ * @param bytesToClient bytes of result data sent to the client
+ * @param sqlState      SQLSTATE of the error, null on success
+ * @param errorMessage  the error message, null on success
+ */
+public record StatementOutcome(Instant forwarded, Instant completed, String commandTag, long rows,
+                               long bytesToClient, String sqlState, String errorMessage) {
+
+    public StatementOutcome {
+        Objects.requireNonNull(completed, "completed");
+    }
+
+    public static StatementOutcome success(Instant forwarded, Instant completed, String commandTag, long rows,
+                                           long bytesToClient) {
+        return new StatementOutcome(forwarded, completed, commandTag, rows, bytesToClient, null, null);
+    }
+
+    public static StatementOutcome error(Instant forwarded, Instant completed, String sqlState, String message,
+                                         long bytesToClient) {
+        return new StatementOutcome(forwarded, completed, null, -1, bytesToClient, sqlState, message);
+    }
+
+    /** The statement was not run (refused by Warden or by the audit itself). */
+    public static StatementOutcome notRun(Instant at, String sqlState, String message) {
+        return new StatementOutcome(null, at, null, 0, 0, sqlState, message);
+    }
+
+    /** "ok", "error" or "not_run": the outcome record's event. */
+    public String event() {
+        if (forwarded == null) {
+            return "not_run";
+        }
+        return sqlState == null ? "ok" : "error";
+    }
+}

@@ -1,0 +1,80 @@
+package dev.warden.proxy;
+
+import dev.warden.audit.AuditLog;
+import dev.warden.audit.AuditTicket;
+import dev.warden.audit.AuditUnavailableException;
+import dev.warden.audit.StatementRecord;
+import dev.warden.policy.Verdict;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.AsyncProcessorSupport;
+
+/**
+ * Route step {@code auditStatements}: writes each statement's record before anything is forwarded.
+ * Privileged statements (DDL, DCL, writes to classified tables) and everything under
+ * {@code audit.durability: strict} wait until their record is durable — the route then continues
+ * later, on the session's event loop, without blocking it. If the audit cannot take a record, the
+ * round trip is refused (53400): no statement runs without its record.
+ */
+public final class AuditProcessor extends AsyncProcessorSupport {
+    private final AuditLog audit;
+
+    AuditProcessor(AuditLog audit) {
+        this.audit = audit;
+    }
+
+    @Override
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        RoundTrip rt = exchange.getIn().getBody(RoundTrip.class);
+        List<StatementUnit> units = rt.units();
+        if (units.isEmpty()) {
+            callback.done(true);
+            return true;
+        }
+        ClientSession s = rt.session();
+        Instant received = rt.received();
+        CompletableFuture<Void> strict = null;
+        for (StatementUnit u : units) {
+            Verdict v = u.verdict;
+            AuditTicket t = audit.statementReceived(new StatementRecord(s.sessionId(), received, s.identity(),
+                    s.clientAddress(), s.targetName(), s.upstreamRole(), u.text, u.fingerprint, u.bindParameters,
+                    new StatementRecord.Verdict(v.decision().name().toLowerCase(), v.rules(), v.rulesVersion()),
+                    null, List.of()), u.privileged);
+            u.ticket = t;
+            CompletableFuture<Void> durable = t.durable();
+            if (durable.isDone()) {
+                if (durable.isCompletedExceptionally()) {
+                    rt.auditFailed(failureMessage(durable));
+                    break;
+                }
+            } else {
+                strict = strict == null ? durable : CompletableFuture.allOf(strict, durable);
+            }
+        }
+        if (strict == null || rt.auditFailure() != null) {
+            callback.done(true);
+            return true;
+        }
+        CompletableFuture<Void> all = strict;
+        all.whenCompleteAsync((ok, failure) -> {
+            if (failure != null) {
+                rt.auditFailed(failureMessage(all));
+            }
+            callback.done(false);
+        }, s.channel().eventLoop());
+        return false;
+    }
+
+    private static String failureMessage(CompletableFuture<?> f) {
+        try {
+            f.join();
+            return AuditUnavailableException.STORE_DOWN;
+        } catch (RuntimeException e) {
+            Throwable c = e.getCause() != null ? e.getCause() : e;
+            return c instanceof AuditUnavailableException ? c.getMessage() : "auditing is unavailable: " + c.getMessage();
+        }
+    }
+}

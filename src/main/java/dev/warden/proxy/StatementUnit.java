@@ -1,0 +1,56 @@
+package dev.warden.proxy;
+
+import dev.warden.audit.AuditTicket;
+import dev.warden.audit.StatementOutcome;
+import dev.warden.policy.Verdict;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One statement of a round trip as the audit sees it: a statement of a simple Query, an Execute of
+ * a prepared statement, or a fast-path call. Created by the policy step, recorded by the audit step
+ * before anything is forwarded, and completed from the server's answers (CommandComplete, error,
+ * or skipped after an earlier error) by {@link OutcomeTracker}.
+ */
+final class StatementUnit {
+    final int frameIndex;
+    final String text;
+    final String fingerprint;
+    final List<String> bindParameters;
+    final Verdict verdict;
+    /** DDL, DCL or a write to a classified table: its record must be durable before it runs. */
+    final boolean privileged;
+    AuditTicket ticket;
+    long group;
+    Instant forwarded;
+    long rows;
+    long bytes;
+
+    StatementUnit(int frameIndex, String text, String fingerprint, List<String> bindParameters, Verdict verdict,
+                  boolean privileged) {
+        this.frameIndex = frameIndex;
+        this.text = text;
+        this.fingerprint = fingerprint;
+        this.bindParameters = bindParameters;
+        this.verdict = verdict;
+        this.privileged = privileged;
+    }
+
+    void succeeded(String tag) {
+        if (ticket != null) {
+            ticket.completed(StatementOutcome.success(forwarded, Instant.now(), tag, rows, bytes));
+        }
+    }
+
+    void failed(String sqlState, String message) {
+        if (ticket != null) {
+            ticket.completed(StatementOutcome.error(forwarded, Instant.now(), sqlState, message, bytes));
+        }
+    }
+
+    void notRun(String sqlState, String message) {
+        if (ticket != null) {
+            ticket.completed(StatementOutcome.notRun(Instant.now(), sqlState, message));
+        }
+    }
+}
