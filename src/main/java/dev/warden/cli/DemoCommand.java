@@ -96,6 +96,8 @@ final class DemoCommand implements Callable<Integer> {
                 "      target: bank",
                 "      upstreamRole: etl_reader",
                 "      grant: etl",
+                "audit:",
+                "  store: audit",
                 ""));
         Path readerSecret = dir.resolve("etl_reader.secret");
         Files.writeString(readerSecret, readerPassword + "\n");
