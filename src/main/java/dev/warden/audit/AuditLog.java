@@ -100,7 +100,7 @@ public final class AuditLog implements AutoCloseable {
                 new BindParameterCodec(settings.bindParameters(), bindKey), sql, head);
         log.writerThread.start();
         CompletableFuture<Object> started = new CompletableFuture<>();
-        Map<String, Object> payload = RecordCodec.lifecycle(UUID.randomUUID().toString(), "start", clock.instant(),
+        Map<String, Object> payload = RecordCodec.lifecycle(log.nextId(), "start", clock.instant(),
                 log.keyId);
         log.queue.add(Pending.checkpointed(RecordCodec.LIFECYCLE, Canonical.encode(payload),
                 RecordCodec.project(RecordCodec.LIFECYCLE, payload), false, started));
@@ -121,6 +121,19 @@ public final class AuditLog implements AutoCloseable {
         return log;
     }
 
+    private final String idPrefix = String.format("%012x-%08x-", System.currentTimeMillis(),
+            new java.security.SecureRandom().nextInt());
+    private final java.util.concurrent.atomic.AtomicLong idCounter = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Record ids that grow with time within an instance (start time, a random part, a counter): unique
+     * like UUIDs, but inserted at the end of the store's id indexes instead of at random places,
+     * which measured several times faster with H2 (random keys evicted index pages constantly).
+     */
+    String nextId() {
+        return idPrefix + String.format("%012d", idCounter.incrementAndGet());
+    }
+
     public String instanceId() {
         return instanceId;
     }
@@ -139,7 +152,7 @@ public final class AuditLog implements AutoCloseable {
      * log closed) — then it is counted in {@link AuditHealth#dropped()} and logged.
      */
     public boolean sessionEvent(SessionEvent e) {
-        Map<String, Object> payload = RecordCodec.session(UUID.randomUUID().toString(), e);
+        Map<String, Object> payload = RecordCodec.session(nextId(), e);
         return offerOrDrop(RecordCodec.SESSION, payload, "session event " + e.kind() + " of " + e.sessionId());
     }
 
@@ -157,7 +170,7 @@ public final class AuditLog implements AutoCloseable {
             refused.incrementAndGet();
             return AuditTicket.refused(new AuditUnavailableException(problem));
         }
-        String id = UUID.randomUUID().toString();
+        String id = nextId();
         Map<String, Object> payload = RecordCodec.statement(id, r, s, binds);
         AuditTicket ticket = new AuditTicket(this, id, r.sessionId(), r.received(), s);
         Pending p = Pending.record(RecordCodec.STATEMENT, Canonical.encode(payload),
@@ -193,7 +206,7 @@ public final class AuditLog implements AutoCloseable {
     }
 
     boolean outcome(AuditTicket t, StatementOutcome o) {
-        Map<String, Object> payload = RecordCodec.outcome(UUID.randomUUID().toString(), t.recordId(), t.sessionId(),
+        Map<String, Object> payload = RecordCodec.outcome(nextId(), t.recordId(), t.sessionId(),
                 t.received(), o);
         return offerOrDrop(RecordCodec.OUTCOME, payload, "outcome of statement " + t.recordId());
     }
@@ -258,6 +271,21 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
+    /** Records waiting for the writer (cheap: for backpressure on the hot path). */
+    public int queued() {
+        return queue.size();
+    }
+
+    /** The queue size from which producers should slow down rather than have statements refused. */
+    public int backpressureThreshold() {
+        return settings.queueCapacity() / 2;
+    }
+
+    /** How long a producer may wait for the queue to drain before the statement is refused. */
+    public java.time.Duration strictTimeout() {
+        return settings.strictTimeout();
+    }
+
     public AuditHealth health() {
         return new AuditHealth(writer.available && !closed, closed ? "closed" : writer.problem, queue.size(),
                 writer.written.get(), writer.commits.get(), refused.get(), dropped.get(), writer.durableSeq, writer.lastCheckpoint);
@@ -274,7 +302,7 @@ public final class AuditLog implements AutoCloseable {
             return;
         }
         closed = true;
-        Map<String, Object> payload = RecordCodec.lifecycle(UUID.randomUUID().toString(), "stop", clock.instant(), keyId);
+        Map<String, Object> payload = RecordCodec.lifecycle(nextId(), "stop", clock.instant(), keyId);
         writer.stopDeadline = System.nanoTime() + stallNanos + TimeUnit.SECONDS.toNanos(10);
         try {
             if (!queue.offer(Pending.checkpointed(RecordCodec.LIFECYCLE, Canonical.encode(payload),

@@ -34,6 +34,29 @@ public final class AuditProcessor extends AsyncProcessorSupport {
             callback.done(true);
             return true;
         }
+        if (audit.queued() >= audit.backpressureThreshold()) {
+            // the writer is behind: this session waits (its later statements queue behind this one)
+            // rather than have statements refused; only a writer stuck past strictTimeout refuses them
+            waitForWriter(rt, callback, System.nanoTime() + audit.strictTimeout().toNanos());
+            return false;
+        }
+        record(rt);
+        return finish(rt, callback, true);
+    }
+
+    private void waitForWriter(RoundTrip rt, AsyncCallback callback, long deadline) {
+        rt.session().channel().eventLoop().schedule(() -> {
+            if (audit.queued() >= audit.backpressureThreshold() && System.nanoTime() < deadline) {
+                waitForWriter(rt, callback, deadline);
+            } else {
+                record(rt);
+                finish(rt, callback, false);
+            }
+        }, 1, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private void record(RoundTrip rt) {
+        List<StatementUnit> units = rt.units();
         ClientSession s = rt.session();
         Instant received = rt.received();
         CompletableFuture<Void> strict = null;
@@ -54,17 +77,22 @@ public final class AuditProcessor extends AsyncProcessorSupport {
                 strict = strict == null ? durable : CompletableFuture.allOf(strict, durable);
             }
         }
-        if (strict == null || rt.auditFailure() != null) {
-            callback.done(true);
-            return true;
+        rt.strictWait(rt.auditFailure() != null ? null : strict);
+    }
+
+    /** Continues the route now, or once the strict records are durable (on the session's event loop). */
+    private static boolean finish(RoundTrip rt, AsyncCallback callback, boolean sync) {
+        CompletableFuture<Void> all = rt.strictWait();
+        if (all == null) {
+            callback.done(sync);
+            return sync;
         }
-        CompletableFuture<Void> all = strict;
         all.whenCompleteAsync((ok, failure) -> {
             if (failure != null) {
                 rt.auditFailed(failureMessage(all));
             }
             callback.done(false);
-        }, s.channel().eventLoop());
+        }, rt.session().channel().eventLoop());
         return false;
     }
 

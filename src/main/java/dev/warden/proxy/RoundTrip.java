@@ -105,6 +105,17 @@ public final class RoundTrip {
         return auditFailure;
     }
 
+    private java.util.concurrent.CompletableFuture<Void> strictWait;
+
+    /** Strict audit records the round trip waits for before it may be forwarded (null: none). */
+    java.util.concurrent.CompletableFuture<Void> strictWait() {
+        return strictWait;
+    }
+
+    void strictWait(java.util.concurrent.CompletableFuture<Void> f) {
+        strictWait = f;
+    }
+
     void refuse(int index, Verdict v) {
         refusedIndex = index;
         refusal = v;
