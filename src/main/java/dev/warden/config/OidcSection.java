@@ -169,10 +169,6 @@ public final class OidcSection {
             throw a.error("HMAC algorithms (" + alg + ") can never be allowed: they verify with a shared "
                     + "secret, and ID tokens are signed with the issuer's private key");
         }
-        if (alg.equals("EdDSA") || alg.equals("Ed25519")) {
-            throw a.error("EdDSA is not supported: the JOSE library verifies Ed25519 only with Google Tink, "
-                    + "which Warden does not ship; use RS256 or ES256");
-        }
         if (!OidcSettings.SUPPORTED_ALGORITHMS.contains(alg)) {
             throw a.error("unknown algorithm '" + alg + "'; supported are "
                     + String.join(", ", OidcSettings.SUPPORTED_ALGORITHMS.stream().sorted().toList()));

@@ -73,7 +73,7 @@ class OidcSectionTest {
         OidcSettings.Issuer i = s.issuers().get("github");
         assertThat(i.discovery()).isTrue();
         assertThat(i.jwksUri()).isNull();
-        assertThat(i.algorithms()).containsExactly("RS256", "ES256");
+        assertThat(i.algorithms()).containsExactly("RS256", "ES256", "EdDSA");
         assertThat(i.audiences()).containsExactly("warden");
         assertThat(i.preset()).isEqualTo(Preset.GITHUB);
         assertThat(i.ciClaims()).isEqualTo(Preset.GITHUB.ciClaims());
@@ -183,10 +183,8 @@ class OidcSectionTest {
         refused(alg.formatted("none"), "oidc.issuers.github.algorithms[0]: 'none' (unsigned tokens) can never be allowed");
         refused(alg.formatted("RS256, HS256"), "oidc.issuers.github.algorithms[1]: HMAC algorithms (HS256) can never "
                 + "be allowed: they verify with a shared secret, and ID tokens are signed with the issuer's private key");
-        refused(alg.formatted("EdDSA"), "oidc.issuers.github.algorithms[0]: EdDSA is not supported: the JOSE library "
-                + "verifies Ed25519 only with Google Tink, which Warden does not ship; use RS256 or ES256");
         refused(alg.formatted("RS1"), "oidc.issuers.github.algorithms[0]: unknown algorithm 'RS1'; supported are "
-                + "ES256, ES384, ES512, PS256, PS384, PS512, RS256, RS384, RS512");
+                + "ES256, ES384, ES512, EdDSA, PS256, PS384, PS512, RS256, RS384, RS512");
         refused(alg.formatted(""), "oidc.issuers.github.algorithms: must list at least one algorithm");
     }
 

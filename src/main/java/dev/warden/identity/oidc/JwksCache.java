@@ -246,7 +246,8 @@ public final class JwksCache {
         }
         List<JWK> keys = set.getKeys().stream()
                 .filter(k -> k.getKeyUse() == null || KeyUse.SIGNATURE.equals(k.getKeyUse()))
-                .filter(k -> KeyType.RSA.equals(k.getKeyType()) || KeyType.EC.equals(k.getKeyType()))
+                .filter(k -> KeyType.RSA.equals(k.getKeyType()) || KeyType.EC.equals(k.getKeyType())
+                        || KeyType.OKP.equals(k.getKeyType()))
                 .map(JWK::toPublicJWK)
                 .toList();
         if (keys.isEmpty()) {

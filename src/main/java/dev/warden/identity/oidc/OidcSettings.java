@@ -38,12 +38,12 @@ public record OidcSettings(Map<String, Issuer> issuers, List<GrantRule> grants, 
     public static final Duration DEFAULT_JWKS_FETCH_TIMEOUT = Duration.ofSeconds(5);
 
     /**
-     * Signature algorithms Warden can verify. EdDSA is not among them: Nimbus verifies Ed25519 only
-     * through Google Tink, which is not on Warden's classpath. HMAC and {@code none} are never accepted.
+     * Signature algorithms Warden can verify (EdDSA means Ed25519, verified through Tink). HMAC and
+     * {@code none} are never accepted.
      */
     public static final Set<String> SUPPORTED_ALGORITHMS =
-            Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512");
-    public static final List<String> DEFAULT_ALGORITHMS = List.of("RS256", "ES256");
+            Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA");
+    public static final List<String> DEFAULT_ALGORITHMS = List.of("RS256", "ES256", "EdDSA");
 
     public OidcSettings {
         issuers = Map.copyOf(issuers);

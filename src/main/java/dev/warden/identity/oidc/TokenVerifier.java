@@ -290,6 +290,9 @@ public final class TokenVerifier implements AutoCloseable {
                         && ECDSAVerifier.SUPPORTED_ALGORITHMS.contains(alg)
                         && com.nimbusds.jose.jwk.Curve.forJWSAlgorithm(alg).contains(ec.getCurve())) {
                     v = new ECDSAVerifier(ec);
+                } else if (k instanceof com.nimbusds.jose.jwk.OctetKeyPair okp && JWSAlgorithm.Family.ED.contains(alg)
+                        && com.nimbusds.jose.jwk.Curve.Ed25519.equals(okp.getCurve())) {
+                    v = new com.nimbusds.jose.crypto.Ed25519Verifier(okp.toPublicJWK());
                 } else {
                     continue;
                 }
