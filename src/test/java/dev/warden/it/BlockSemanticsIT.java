@@ -31,23 +31,11 @@ class BlockSemanticsIT {
     @BeforeAll
     static void start() throws Exception {
         Path routes = Files.createDirectories(dir.resolve("routes"));
-        Files.writeString(routes.resolve("statements.camel.yaml"), String.join("\n",
+        TestGateway.statementsRoute(routes, String.join("\n",
                 "- beans:",
                 "    - name: blockMarked",
-                "      type: dev.warden.it.BlockMarkedStatements",
-                "- route:",
-                "    from:",
-                "      uri: \"netty:tcp://{{warden.listen.host}}:{{warden.listen.port}}\"",
-                "      parameters:",
-                "        serverInitializerFactory: \"#wardenPipeline\"",
-                "        sync: false",
-                "        synchronous: true",
-                "        usingExecutorService: false",
-                "        allowDefaultCodec: false",
-                "      steps:",
-                "        - process:",
-                "            ref: blockMarked",
-                ""));
+                "      type: dev.warden.it.BlockMarkedStatements", ""),
+                "        - process:\n            ref: blockMarked");
         try (TestGateway plain = TestGateway.builder().start(); Connection c = plain.connect(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS block_canary (n int)");
             s.execute("CREATE TABLE IF NOT EXISTS forbidden_zone (n int)");

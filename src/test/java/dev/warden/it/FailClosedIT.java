@@ -31,20 +31,7 @@ class FailClosedIT {
     }
 
     private static Path routes(String name, String steps) throws Exception {
-        Path d = Files.createDirectories(dir.resolve(name));
-        Files.writeString(d.resolve("statements.camel.yaml"), String.join("\n",
-                "- route:",
-                "    from:",
-                "      uri: \"netty:tcp://{{warden.listen.host}}:{{warden.listen.port}}\"",
-                "      parameters:",
-                "        serverInitializerFactory: \"#wardenPipeline\"",
-                "        sync: false",
-                "        synchronous: true",
-                "        usingExecutorService: false",
-                "        allowDefaultCodec: false",
-                "      steps:",
-                steps, ""));
-        return d;
+        return TestGateway.statementsRoute(dir.resolve(name), "", steps);
     }
 
     private static int canaryRows() throws Exception {

@@ -90,6 +90,27 @@ public final class TestGateway implements AutoCloseable {
         gateway.close();
     }
 
+    /**
+     * Writes a routes directory whose statements route has the given steps (YAML, indented for the
+     * route's {@code steps:} list), preceded by optional top-level YAML (e.g. bean declarations).
+     */
+    public static Path statementsRoute(Path dir, String preamble, String steps) throws IOException {
+        java.nio.file.Files.createDirectories(dir);
+        java.nio.file.Files.writeString(dir.resolve("statements.camel.yaml"), preamble + String.join("\n",
+                "- route:",
+                "    from:",
+                "      uri: \"netty:tcp://{{warden.listen.host}}:{{warden.listen.port}}\"",
+                "      parameters:",
+                "        serverInitializerFactory: \"#wardenPipeline\"",
+                "        sync: false",
+                "        synchronous: true",
+                "        usingExecutorService: false",
+                "        allowDefaultCodec: false",
+                "      steps:",
+                steps, ""));
+        return dir;
+    }
+
     public static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             s.setReuseAddress(true);
