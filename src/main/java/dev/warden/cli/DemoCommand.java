@@ -131,6 +131,9 @@ final class DemoCommand implements Callable<Integer> {
                 + port + "/bank?sslmode=verify-full&sslrootcert=" + caFile.toAbsolutePath() + "\"");
         System.out.println();
         System.out.println("Try: SELECT full_name, ssn FROM customers LIMIT 5;  DELETE FROM transactions;  (the rules block the latter)");
+        System.out.println("Every statement and login is in the audit trail; after stopping the demo, check it with:");
+        System.out.println("  ./warden audit verify --config " + configFile.toAbsolutePath()
+                + "    (and ./warden audit search --config ... --verdict block)");
         System.out.println("Warden's HTTP port: http://127.0.0.1:" + httpPort + "/health   Press Ctrl-C to stop.");
         RunCommand.awaitShutdown(() -> {
             gw.close();
