@@ -14,7 +14,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-import dev.warden.audit.SessionEvent;
 import dev.warden.identity.Identity;
 import dev.warden.policy.TargetFact;
 import java.util.ArrayDeque;
@@ -23,7 +22,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One client connection, from the startup packet to Terminate. The login itself is handled by
+ * One client connection, from the startup packet to Terminate. (Longer than our usual ~400 lines
+ * because it is the one state machine that sees both channels; everything that is not ordering
+ * and relaying lives in collaborators: ClientLogin, StatementBlocker, SessionAudit/OutcomeTracker,
+ * PreparedStatements, UpstreamConnection.)
+ * The login itself is handled by
  * {@link ClientLogin}; this class groups the client's messages into {@link RoundTrip}s, hands each
  * to the statements route (one Camel Exchange per round trip) and relays the server's answers.
  *
@@ -48,6 +51,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private Target target;
     private Identity identity;
     private String upstreamRole;
+    private boolean legacyStrings;
     private TargetFact targetFact;
     private List<String> searchPath = DEFAULT_SEARCH_PATH;
     private String userName;
@@ -61,19 +65,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean awaitingDecision;
     private boolean terminateRequested;
     private final StatementBlocker blocker;
-    private final OutcomeTracker outcomes = new OutcomeTracker();
     private final PreparedStatements prepared = new PreparedStatements();
-    private final String sessionId;
-    private final java.time.Instant opened = java.time.Instant.now();
-    private String clientAddress;
-    private long bytesFromClient;
-    private long bytesToClient;
+    private final SessionAudit audit;
 
     ClientSession(Gateway gw, dev.warden.wire.ClientFrameDecoder decoder) {
         this.gw = gw;
         this.login = new ClientLogin(gw, this, decoder);
         this.blocker = new StatementBlocker(gw.random());
-        this.sessionId = gw.newSessionId();
+        this.audit = new SessionAudit(gw.audit(), gw.newSessionId());
     }
 
     public String targetName() {
@@ -84,16 +83,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return userName;
     }
 
+    /** Whether standard_conforming_strings may be off in this session (then queries are judged both ways). */
+    boolean legacyStrings() {
+        return legacyStrings;
+    }
+
+    void legacyStrings(boolean maybeOff) {
+        legacyStrings |= maybeOff;
+    }
+
     PreparedStatements prepared() {
         return prepared;
     }
 
     String sessionId() {
-        return sessionId;
+        return audit.sessionId();
     }
 
     String clientAddress() {
-        return clientAddress;
+        return audit.clientAddress();
     }
 
     String upstreamRole() {
@@ -127,9 +135,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.clientAddress = String.valueOf(ctx.channel().remoteAddress()).replaceFirst("^/", "");
         gw.sessionOpened(this);
-        if (!gw.audit().sessionEvent(SessionEvent.connect(sessionId, opened, clientAddress))) {
+        if (!audit.connected(String.valueOf(ctx.channel().remoteAddress()).replaceFirst("^/", ""))) {
             fatal("53400", "auditing is unavailable, so Warden accepts no connections right now; try again shortly", null);
             return;
         }
@@ -325,19 +332,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * first {@code limit} frames (all of them when forwarded; those before the refusal when refused).
      */
     void track(RoundTrip rt, int limit) {
-        List<ByteBuf> frames = rt.frames();
-        List<StatementUnit> units = rt.units();
-        int next = 0;
-        for (int i = 0; i < limit; i++) {
-            while (next < units.size() && units.get(next).frameIndex == i) {
-                outcomes.forwarded(units.get(next++));
-            }
-            byte t = frames.get(i).getByte(frames.get(i).readerIndex());
-            if (t == Wire.QUERY || t == Wire.SYNC || t == Wire.FUNCTION_CALL) {
-                outcomes.syncPointSent();
-            }
-        }
-        bytesFromClient += rt.bytes();
+        audit.forwarding(rt, limit);
     }
 
     void forward(RoundTrip rt, int frameCount) {
@@ -361,7 +356,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
         }
         if (blocker.block(rt.frames(), index, sqlState, message, hint, upstream.channel())) {
-            outcomes.syncPointSent();
+            audit.syncPointSent();
         }
     }
 
@@ -373,13 +368,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         pid = gw.cancels().register(this);
         secret = gw.random().nextInt();
         ctx.write(PgOut.authenticationOk(ctx.alloc()));
+        legacyStrings("off".equalsIgnoreCase(parameters.get("standard_conforming_strings")));
         for (Map.Entry<String, String> p : parameters.entrySet()) {
             ctx.write(PgOut.parameterStatus(ctx.alloc(), p.getKey(), p.getValue()));
         }
         ctx.write(PgOut.backendKeyData(ctx.alloc(), pid, secret));
         ctx.writeAndFlush(PgOut.readyForQuery(ctx.alloc(), status));
-        gw.audit().sessionEvent(SessionEvent.authSuccess(sessionId, java.time.Instant.now(), clientAddress, identity,
-                target.name()));
+        audit.authenticated(identity, target.name());
         txStatus = status;
         state = State.READY;
         startupTimer.cancel(false);
@@ -401,9 +396,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             txStatus = frame.getByte(frame.readerIndex() + 5);
         } else if (type == Wire.ERROR_RESPONSE && blocker.expectsError()) {
             frame = blocker.rewrite(frame, ctx.alloc());
+        } else if (type == Wire.PARAMETER_STATUS) {
+            var ps = (dev.warden.wire.BackendMessage.ParameterStatus) dev.warden.wire.BackendCodec.decode(frame);
+            if (ps.name().equals("standard_conforming_strings")) {
+                legacyStrings("off".equalsIgnoreCase(ps.value()));
+            }
         }
-        outcomes.serverMessage(frame);
-        bytesToClient += frame.readableBytes();
+        audit.serverMessage(frame);
         ctx.write(frame, ctx.voidPromise());
     }
 
@@ -506,11 +505,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             gw.cancels().unregister(pid, this);
         }
         gw.sessionClosed(this);
-        outcomes.sessionEnded();
-        gw.audit().sessionEvent(SessionEvent.disconnect(sessionId, java.time.Instant.now(),
-                terminateRequested ? "client terminated" : "closed",
-                new SessionEvent.Totals(outcomes.statements(), bytesFromClient, bytesToClient,
-                        java.time.Duration.between(opened, java.time.Instant.now()))));
+        audit.closed(terminateRequested ? "client terminated" : "closed");
         if (building != null) {
             building.release();
             building = null;

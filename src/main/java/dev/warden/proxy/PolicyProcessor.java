@@ -130,16 +130,35 @@ public final class PolicyProcessor implements Processor {
         return Verdict.combine(vs);
     }
 
-    /** Judges each statement of a Query in order (a SET search_path affects the ones after it). */
+    /**
+     * Judges each statement of a Query in order (a SET search_path affects the ones after it).
+     * When the session may have standard_conforming_strings off, PostgreSQL reads backslashes in
+     * '...' as escapes, which moves string boundaries: the text is then split and judged under both
+     * readings, and the stricter verdict applies (so a statement hidden in a "string" by one reading
+     * cannot slip past).
+     */
     private List<Judged> judgeQuery(ClientSession session, String sql) {
-        List<String> texts = analysis.split(sql);
+        boolean legacy = session.legacyStrings();
+        List<String> texts = legacy ? analysis.splitLegacy(sql) : analysis.split(sql);
         List<String> pathBefore = session.searchPath();
         List<Judged> out = new ArrayList<>(texts.size());
         boolean refused = false;
         for (String text : texts) {
-            Judged j = judgeOne(session, text);
+            Judged j = judgeOne(session, text, legacy);
             refused |= j.verdict().decision().isAtLeast(Verdict.Decision.HOLD);
             out.add(j);
+        }
+        if (legacy) {
+            List<String> pathLegacy = session.searchPath();
+            session.searchPath(pathBefore);
+            for (String text : analysis.split(sql)) {
+                Judged other = judgeOne(session, text, false);
+                if (other.verdict().decision().isAtLeast(Verdict.Decision.HOLD)) {
+                    refused = true;
+                    out.add(other);
+                }
+            }
+            session.searchPath(pathLegacy);
         }
         if (refused) {
             session.searchPath(pathBefore);
@@ -147,8 +166,13 @@ public final class PolicyProcessor implements Processor {
         return out;
     }
 
-    private Judged judgeOne(ClientSession session, String statementSql) {
-        Statement s = analysis.analyze(statementSql, session.searchPath());
+    private Judged judgeOne(ClientSession session, String statementSql, boolean legacy) {
+        Statement s = legacy ? analysis.analyzeLegacy(statementSql, session.searchPath())
+                : analysis.analyze(statementSql, session.searchPath());
+        if (s.fingerprint() != null && s.fingerprint().contains("standard_conforming_strings")) {
+            // the statement may turn backslash escapes on for what follows, maybe pipelined before its answer
+            session.legacyStrings(true);
+        }
         TargetFact target = session.targetFact();
         Verdict v = engine.decide(session.identity(), target, s);
         if (s.kind() == Statement.Kind.SET && !v.decision().isAtLeast(Verdict.Decision.HOLD)) {

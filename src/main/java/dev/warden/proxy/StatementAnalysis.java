@@ -18,10 +18,21 @@ final class StatementAnalysis {
     }
 
     private final SqlAnalyzer analyzer = new SqlAnalyzer();
+    private final SqlAnalyzer legacyAnalyzer = new SqlAnalyzer(false);
     private final ConcurrentHashMap<Key, Statement> cache = new ConcurrentHashMap<>();
 
     List<String> split(String sql) {
         return SqlLexer.split(sql);
+    }
+
+    /** Splits as PostgreSQL does with standard_conforming_strings off (backslash escapes in '...'). */
+    List<String> splitLegacy(String sql) {
+        return SqlLexer.split(sql, false);
+    }
+
+    /** Analysis under standard_conforming_strings off: rare, so not cached (the fingerprint assumes on). */
+    Statement analyzeLegacy(String statementSql, List<String> searchPath) {
+        return legacyAnalyzer.analyzeOne(statementSql, searchPath);
     }
 
     Statement analyze(String statementSql, List<String> searchPath) {

@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
+ * (Just over ~400 lines: one sealed family of records, one per backend message type.)
+ *
  * Every message a server can send in protocol 3.0, as decoded by {@link BackendCodec}.
  *
  * <p>As in {@link FrontendMessage}, records holding arrays compare array contents, arrays are not

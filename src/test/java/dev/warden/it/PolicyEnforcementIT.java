@@ -180,6 +180,18 @@ class PolicyEnforcementIT {
     }
 
     @Test
+    void backslashQuoteTrickUnderNonStandardStringsCannotHideAStatement() throws Exception {
+        try (Connection c = gw.connect("preferQueryMode=simple"); Statement s = c.createStatement()) {
+            s.execute("SET standard_conforming_strings = off");
+            // with the setting off, PostgreSQL reads \' as a quote inside the string, so the string
+            // ends one quote later than a standard reading says, and the DELETE is a statement of its own
+            assertThatThrownBy(() -> s.execute("SELECT 'x\\'' ; DELETE FROM policy_accounts; --'"))
+                    .isInstanceOfSatisfying(SQLException.class, refusedBy("UPDATE or DELETE without WHERE is blocked"));
+        }
+        assertThat(rowCount()).isEqualTo(3);
+    }
+
+    @Test
     void ordinaryWorkPassesUntouched() throws Exception {
         try (Connection c = gw.connect(); Statement s = c.createStatement()) {
             c.setAutoCommit(false);

@@ -22,6 +22,8 @@ import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyManager;
 
 /**
+ * (Over ~400 lines because most of it is the sample data itself: name, street and merchant lists.)
+ *
  * Sample retail-bank data set for {@code ./warden demo}.
  *
  * <p>{@link #load(Connection)} (re)creates four tables in the connected database's current schema
