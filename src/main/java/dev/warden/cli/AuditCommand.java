@@ -93,12 +93,17 @@ public final class AuditCommand implements Runnable {
             if (s.password() != null) {
                 p.setProperty("password", s.password());
             }
+            // reading tools must never create an empty store where the operator mistyped a path
+            String url = s.url().startsWith("jdbc:h2:file:") && !s.url().toUpperCase().contains("IFEXISTS")
+                    ? s.url() + ";IFEXISTS=TRUE" : s.url();
             try {
-                return DriverManager.getConnection(s.url(), p);
+                return DriverManager.getConnection(url, p);
             } catch (SQLException e) {
                 String hint = s.url().startsWith("jdbc:h2:file:") && String.valueOf(e.getMessage()).contains("in use")
                         ? " (a running Warden holds the embedded H2 store; stop it, or copy the .mv.db file and "
-                        + "point --store at the copy)" : "";
+                        + "point --store at the copy)" : s.url().startsWith("jdbc:h2:file:")
+                        && String.valueOf(e.getMessage()).contains("not found")
+                        ? " (no audit store at that path: give the path without .mv.db, e.g. data/audit)" : "";
                 throw new SQLException("cannot open the audit store " + s.url() + ": " + e.getMessage() + hint, e);
             }
         }
