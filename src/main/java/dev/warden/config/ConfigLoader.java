@@ -56,9 +56,17 @@ public final class ConfigLoader {
                 l.get("workerThreads").integer(0, 0, 64), l.get("nativeTransport").bool(true));
 
         Node h = r.get("http");
-        h.allowOnly(Set.of("enabled", "host", "port"));
+        h.allowOnly(Set.of("enabled", "host", "port", "apiKeys"));
+        List<String> apiKeys = new ArrayList<>();
+        for (Node k : h.get("apiKeys").items()) {
+            String key = secrets.resolve(k.requiredText(), k.path());
+            if (key.length() < 24) {
+                throw k.error("an API key must be at least 24 characters (use a random one, e.g. openssl rand -hex 24)");
+            }
+            apiKeys.add(key);
+        }
         var http = new WardenConfig.Http(h.get("enabled").bool(true), h.get("host").text("127.0.0.1"),
-                h.get("port").integer(8432, 0, 65535));
+                h.get("port").integer(8432, 0, 65535), List.copyOf(apiKeys));
 
         Node lim = r.get("limits");
         lim.allowOnly(Set.of("maxMessageBytes", "startupTimeout", "maxConnections"));

@@ -13,7 +13,11 @@ public record WardenConfig(Listen listen, Http http, Limits limits, ClientTls tl
                            OidcSettings oidc, AuditSettings audit) {
 
     /** Warden's HTTP port (REST API, approval pages, demo issuer); routes under routes/http/. */
-    public record Http(boolean enabled, String host, int port) {
+    public record Http(boolean enabled, String host, int port, List<String> apiKeys) {
+        @Override
+        public String toString() {
+            return "Http[" + host + ":" + port + (enabled ? "" : " disabled") + ", " + apiKeys.size() + " API key(s)]";
+        }
     }
 
     /** Where clients connect, and how many Netty event-loop threads serve them (0 = one per core, at most 4). */

@@ -104,6 +104,7 @@ public final class Gateway implements AutoCloseable {
         ctx.getRegistry().bind("decideStatements", new PolicyProcessor(policy, new StatementAnalysis()));
         ctx.getRegistry().bind("enforceVerdict", new ForwardProcessor());
         ctx.getRegistry().bind("auditStatements", new AuditProcessor(audit));
+        ctx.getRegistry().bind("auditApi", new AuditApiProcessor(audit, config.http().apiKeys()));
         ctx.getRegistry().bind("gatewayHealth", new HealthProcessor(this));
         if (config.http().enabled()) {
             VertxPlatformHttpServerConfiguration http = new VertxPlatformHttpServerConfiguration();

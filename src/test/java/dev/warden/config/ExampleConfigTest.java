@@ -16,7 +16,7 @@ class ExampleConfigTest {
         Files.copy(Path.of("config/warden.yaml"), copy);
         Files.writeString(dir.resolve("bank-ca.crt"), "placeholder: only its presence is checked at load\n");
         WardenConfig cfg = ConfigLoader.load(copy, Map.of("WARDEN_BANK_PASSWORD", "s3cret",
-                "WARDEN_ETL_READER_PASSWORD", "r3ader"));
+                "WARDEN_ETL_READER_PASSWORD", "r3ader", "WARDEN_API_KEY", "k".repeat(32)));
 
         assertThat(cfg.listen().port()).isEqualTo(7432);
         assertThat(cfg.limits().maxMessageBytes()).isEqualTo(64 << 20);

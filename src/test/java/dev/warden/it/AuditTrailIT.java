@@ -6,6 +6,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.warden.audit.AuditSearch;
 import dev.warden.audit.AuditVerifier;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -24,6 +28,8 @@ import org.junit.jupiter.api.Test;
  * the chain verifies.
  */
 class AuditTrailIT {
+    private static final String API_KEY = "test-api-key-0123456789abcdef";
+
     private static List<AuditSearch.Entry> entries(TestGateway gw, String kind) throws SQLException {
         return gw.gateway().audit().search(new AuditSearch.Query(null, null, null, null, kind, null, null, null,
                 AuditSearch.MAX_LIMIT, null)).entries();
@@ -37,7 +43,7 @@ class AuditTrailIT {
     @SuppressWarnings("unchecked")
     @Test
     void everyStatementAndLoginIsRecordedWithVerdictAndOutcomeAndTheChainVerifies() throws Exception {
-        try (TestGateway gw = TestGateway.builder().rules(Path.of("rules")).start()) {
+        try (TestGateway gw = TestGateway.builder().rules(Path.of("rules")).apiKey(API_KEY).start()) {
             try (Connection c = gw.connect("preferQueryMode=simple"); Statement s = c.createStatement()) {
                 try (ResultSet rs = s.executeQuery("SELECT 41 + 1 AS audited_answer")) {
                     rs.next();
@@ -84,6 +90,20 @@ class AuditTrailIT {
             });
             AuditVerifier.Report report = gw.gateway().audit().verify(AuditVerifier.Options.all(), List.of());
             assertThat(report.ok()).as(report.firstProblem()).isTrue();
+
+            // the same records over REST, for an authorised caller only
+            HttpClient http = HttpClient.newHttpClient();
+            URI api = URI.create("http://127.0.0.1:" + gw.httpPort() + "/api/audit?verdict=block&limit=50");
+            HttpResponse<String> anonymous = http.send(HttpRequest.newBuilder(api).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(anonymous.statusCode()).isEqualTo(401);
+            assertThat(anonymous.body()).doesNotContain("audited_block");
+            HttpResponse<String> wrongKey = http.send(HttpRequest.newBuilder(api)
+                    .header("Authorization", "Bearer " + "x".repeat(32)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(wrongKey.statusCode()).isEqualTo(401);
+            HttpResponse<String> ok = http.send(HttpRequest.newBuilder(api).header("Authorization", "Bearer " + API_KEY).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(ok.statusCode()).isEqualTo(200);
+            assertThat(ok.body()).contains("audited_block").doesNotContain("audited_answer");
         }
     }
 }

@@ -127,6 +127,7 @@ public final class TestGateway implements AutoCloseable {
         private String limits = "";
         private String oidc = "";
         private String audit = "";
+        private String apiKey;
         private dev.warden.identity.oidc.DemoIssuer demoIssuer;
         private Path baseDir = Path.of(".");
         private Path routes = Path.of("routes");
@@ -161,6 +162,12 @@ public final class TestGateway implements AutoCloseable {
         /** The whole tls: section body, keys indented by two spaces. */
         public Builder tls(String body) {
             this.tls = body.endsWith("\n") ? body : body + "\n";
+            return this;
+        }
+
+        /** A REST API key (http.apiKeys). */
+        public Builder apiKey(String key) {
+            this.apiKey = key;
             return this;
         }
 
@@ -224,6 +231,9 @@ public final class TestGateway implements AutoCloseable {
             StringBuilder y = new StringBuilder();
             y.append("listen:\n  host: 127.0.0.1\n  port: ").append(port).append('\n');
             y.append("http:\n  host: 127.0.0.1\n  port: ").append(httpPort).append('\n');
+            if (apiKey != null) {
+                y.append("  apiKeys: [").append(apiKey).append("]\n");
+            }
             if (!tls.isEmpty()) {
                 y.append("tls:\n").append(tls);
             }
