@@ -316,6 +316,7 @@ http:
 audit:
   store: $BENCH_TMP/warden-audit-$AUDIT_DURABILITY/audit
   durability: $AUDIT_DURABILITY
+  batchWindow: ${AUDIT_BATCH_WINDOW:-5ms}
 EOF
         log "starting Warden on $HOST:$WARDEN_PORT (log: $WARDEN_LOG)"
         # shellcheck disable=SC2086  # WARDEN_JAVA_OPTS is a list of JVM flags
