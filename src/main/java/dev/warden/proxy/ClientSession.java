@@ -57,7 +57,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private String userName;
     private int pid;
     private int secret;
-    private byte txStatus = 'I';
     private RoundTrip building;
     private final ArrayDeque<RoundTrip> queue = new ArrayDeque<>();
     private boolean draining;
@@ -375,7 +374,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ctx.write(PgOut.backendKeyData(ctx.alloc(), pid, secret));
         ctx.writeAndFlush(PgOut.readyForQuery(ctx.alloc(), status));
         audit.authenticated(identity, target.name());
-        txStatus = status;
         state = State.READY;
         startupTimer.cancel(false);
         gw.log().info("session {} open: user {} -> target {} (upstream pid {}, client {}, tls {})", pid, userName,
@@ -392,9 +390,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void upstreamMessage(ByteBuf frame) {
         byte type = frame.getByte(frame.readerIndex());
-        if (type == Wire.READY_FOR_QUERY) {
-            txStatus = frame.getByte(frame.readerIndex() + 5);
-        } else if (type == Wire.ERROR_RESPONSE && blocker.expectsError()) {
+        if (type == Wire.ERROR_RESPONSE && blocker.expectsError()) {
             frame = blocker.rewrite(frame, ctx.alloc());
         } else if (type == Wire.PARAMETER_STATUS) {
             var ps = (dev.warden.wire.BackendMessage.ParameterStatus) dev.warden.wire.BackendCodec.decode(frame);

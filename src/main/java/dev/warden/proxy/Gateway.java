@@ -157,10 +157,6 @@ public final class Gateway implements AutoCloseable {
         return config;
     }
 
-    public CamelContext camel() {
-        return camel;
-    }
-
     public int sessionCount() {
         return sessions.size();
     }

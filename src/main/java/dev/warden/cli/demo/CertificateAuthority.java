@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -95,14 +93,6 @@ public final class CertificateAuthority {
             return new Issued(certFile, keyFile);
         } catch (Exception e) {
             throw new IllegalStateException("cannot issue a certificate for " + commonName, e);
-        }
-    }
-
-    public static List<String> localIps() {
-        try {
-            return List.of(InetAddress.getByName("127.0.0.1").getHostAddress());
-        } catch (UnknownHostException e) {
-            return List.of("127.0.0.1");
         }
     }
 
