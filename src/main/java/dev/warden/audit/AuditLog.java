@@ -157,6 +157,28 @@ public final class AuditLog implements AutoCloseable {
     }
 
     /**
+     * Queues a step of an approval request. The future completes with the record's chain position once
+     * it is durable (approval decisions are privileged: callers release a held statement only then),
+     * or fails with {@link AuditUnavailableException} when it could not be recorded.
+     */
+    public CompletableFuture<Long> approvalEvent(ApprovalEvent e) {
+        String problem = admissionProblem();
+        if (problem != null) {
+            refused.incrementAndGet();
+            return CompletableFuture.failedFuture(new AuditUnavailableException(problem));
+        }
+        Map<String, Object> payload = RecordCodec.approval(nextId(), e);
+        CompletableFuture<Object> done = new CompletableFuture<>();
+        Pending p = Pending.durable(RecordCodec.APPROVAL, Canonical.encode(payload),
+                RecordCodec.project(RecordCodec.APPROVAL, payload), done);
+        if (!queue.offer(p)) {
+            refused.incrementAndGet();
+            return CompletableFuture.failedFuture(new AuditUnavailableException(AuditUnavailableException.FULL));
+        }
+        return done.thenApply(Long.class::cast);
+    }
+
+    /**
      * Queues a statement's record before the statement is forwarded. Never blocks. The record is
      * strict — {@link AuditTicket#durable()} completes only once it is committed — when
      * {@code strict} is true (privileged statements: DDL, DCL, writes to classified tables, anything

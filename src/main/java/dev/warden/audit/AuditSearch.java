@@ -26,7 +26,7 @@ public final class AuditSearch {
      * @param from     records at or after this time (null: no bound)
      * @param to       records before this time (null: no bound)
      * @param verdict  statement records with this decision (null: any)
-     * @param kind     statement (default), outcome, session, lifecycle, prune, or all
+     * @param kind     statement (default), outcome, session, approval, lifecycle, prune, or all
      * @param session  records of this session (null: any)
      * @param target   records for this target (null: any)
      * @param instance records of this Warden instance (null: any)
@@ -41,8 +41,9 @@ public final class AuditSearch {
             }
             kind = kind == null ? RecordCodec.STATEMENT : kind.toLowerCase();
             if (!List.of("all", RecordCodec.STATEMENT, RecordCodec.OUTCOME, RecordCodec.SESSION, RecordCodec.LIFECYCLE,
-                    RecordCodec.PRUNE).contains(kind)) {
-                throw new IllegalArgumentException("kind must be one of all, statement, outcome, session, lifecycle, prune");
+                    RecordCodec.PRUNE, RecordCodec.APPROVAL).contains(kind)) {
+                throw new IllegalArgumentException(
+                        "kind must be one of all, statement, outcome, session, approval, lifecycle, prune");
             }
         }
 

@@ -46,6 +46,12 @@ final class Pending {
         return new Pending(Op.RECORD, type, payload, projection, strictTicket, strictTicket != null, false, false, null);
     }
 
+    /** A record written at once (urgent); {@code done} completes with its position when durable. */
+    static Pending durable(String type, byte[] payload, RecordCodec.Projection projection,
+                           CompletableFuture<Object> done) {
+        return new Pending(Op.RECORD, type, payload, projection, null, true, false, false, done);
+    }
+
     /** A record written at once and followed by a checkpoint (start, stop, prune). */
     static Pending checkpointed(String type, byte[] payload, RecordCodec.Projection projection, boolean last,
                                 CompletableFuture<Object> done) {

@@ -19,6 +19,7 @@ final class RecordCodec {
     static final String SESSION = "session";
     static final String LIFECYCLE = "lifecycle";
     static final String PRUNE = "prune";
+    static final String APPROVAL = "approval";
 
     /** Longest text kept in a searchable column (the payload keeps everything). */
     static final int COLUMN_CHARS = 200;
@@ -96,6 +97,22 @@ final class RecordCodec {
             t.put("durationMicros", e.totals().duration() == null ? null : e.totals().duration().toNanos() / 1000);
             p.put("totals", t);
         }
+        return p;
+    }
+
+    static Map<String, Object> approval(String id, ApprovalEvent e) {
+        Map<String, Object> p = new TreeMap<>();
+        p.put("id", id);
+        p.put("approval", e.approvalId());
+        p.put("event", e.event());
+        p.put("at", e.at());
+        p.put("session", e.sessionId());
+        p.put("statement", e.statementRecordId());
+        p.put("identity", identity(e.identity()));
+        p.put("target", e.target());
+        p.put("reviewer", e.reviewer());
+        p.put("client", e.from());
+        p.put("detail", e.detail() == null ? null : new TreeMap<>(e.detail()));
         return p;
     }
 
@@ -177,7 +194,7 @@ final class RecordCodec {
         }
         Object firstKept = p.get("firstKept");
         return new Projection(type, col(event), toInstant(at), col(str(p.get("id"))), col(str(p.get("session"))),
-                col(str(p.get("statement"))), firstKept instanceof Number n ? n.longValue() : null,
+                col(str(p.get(APPROVAL.equals(type) ? "approval" : "statement"))), firstKept instanceof Number n ? n.longValue() : null,
                 col(ident == null ? null : str(ident.get("subject"))), col(ident == null ? null : str(ident.get("issuer"))),
                 col(ci == null ? null : str(ci.get("repository"))), col(ci == null ? null : str(ci.get("actor"))),
                 col(str(p.get("target"))), col(str(p.get("client"))),

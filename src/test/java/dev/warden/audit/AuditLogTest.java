@@ -52,6 +52,26 @@ class AuditLogTest {
 
     @ParameterizedTest
     @EnumSource(Kind.class)
+    void approvalStepsAreDurableChainedAndSearchable(Kind kind) throws Exception {
+        AuditSettings.Store store = TestStores.fresh(kind);
+        AuditSettings s = TestStores.settings(dir, store);
+        try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
+            long seq = log.approvalEvent(new ApprovalEvent("AR-1", "approved", Instant.now(), "s1", "r-1", null,
+                    "bank", "dba@bank.example", "10.0.0.9", java.util.Map.of("reason", "reviewed", "approvals", 1L)))
+                    .get();
+            assertThat(seq).isPositive();
+            assertThat(log.health().headSeq()).isGreaterThanOrEqualTo(seq);
+            AuditSearch.Page page = log.search(new AuditSearch.Query(null, null, null, null, "approval", null, null,
+                    null, 10, null));
+            assertThat(page.entries()).hasSize(1);
+            assertThat(page.entries().get(0).record()).containsEntry("approval", "AR-1")
+                    .containsEntry("event", "approved").containsEntry("reviewer", "dba@bank.example");
+            assertThat(log.verify(AuditVerifier.Options.all(), List.of()).firstProblem()).isNull();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
     void verifyingATimeRangeStartsAtTheCheckpointBeforeIt(Kind kind) throws Exception {
         AuditSettings.Store store = TestStores.fresh(kind);
         AuditSettings s = TestStores.settings(dir, store).withCheckpoints(10, java.time.Duration.ofHours(1));
