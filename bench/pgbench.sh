@@ -397,6 +397,12 @@ median() {
         if (NR % 2) printf "%.6f\n", v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# records the audit writer has committed so far (from Warden's /health), or empty
+audit_written() {
+    curl -s --max-time 2 "http://$HOST:$(( WARDEN_PORT + 1 ))/health" 2>/dev/null \
+        | sed -n 's/.*"written":\([0-9]*\).*/\1/p'
+}
+
 warm_up
 
 FAILURES=0
@@ -411,9 +417,17 @@ for (( round = 1; round <= ROUNDS; round++ )); do
                 n=$(( n + 1 ))
                 out="$RUNS_DIR/r$round-$mode-c$clients-$target.log"
                 log "[$n/$total] round $round: $mode, $clients client(s), $target (${DURATION}s)"
+                [[ "$target" == warden ]] && written_before="$(audit_written)"
                 if run_pgbench "$out" "$target" "$DURATION" "$mode" "$clients" \
                         && [[ -n "$(parse_tps "$out")" && -n "$(parse_lat "$out")" ]]; then
                     log "        tps $(parse_tps "$out"), latency $(parse_lat "$out") ms"
+                    if [[ "$target" == warden && -n "$written_before" ]]; then
+                        written_after="$(audit_written)"
+                        if [[ -n "$written_after" ]]; then
+                            echo "$(( (written_after - written_before) / DURATION ))" >"$out.audit-rate"
+                            log "        audit writer: $(cat "$out.audit-rate") records/s"
+                        fi
+                    fi
                 else
                     FAILURES=$(( FAILURES + 1 ))
                     log "        FAILED; output:"
@@ -492,6 +506,16 @@ mkdir -p "$RESULTS_DIR"
     echo
     cat "$TABLE"
     echo
+    rates=""
+    for f in "$RUNS_DIR"/r1-*-warden.log.audit-rate; do
+        [[ -f "$f" ]] || continue
+        cell="${f#"$RUNS_DIR"/r1-}"; cell="${cell%-warden.log.audit-rate}"
+        rates="$rates $cell: $(cat "$f");"
+    done
+    if [[ -n "$rates" ]]; then
+        echo "Audit writer, records committed per second during each Warden run (round 1; one record per statement, its outcome folded in when it arrives in time):$rates"
+        echo
+    fi
     echo "## Machine"
     echo
     echo "- nproc: $(nproc)"

@@ -6,6 +6,7 @@ import java.security.PublicKey;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -93,8 +94,10 @@ public final class AuditLog implements AutoCloseable {
         store.migrate();
         StoreSql sql = new StoreSql(store);
         StoreSql.Head head;
+        StoreSql.UncleanStop unclean;
         try (Connection c = store.connect()) {
             head = sql.head(c, instance);
+            unclean = sql.uncleanStop(c, instance);
         }
         AuditLog log = new AuditLog(settings, clock, instance, keys,
                 new BindParameterCodec(settings.bindParameters(), bindKey), sql, head);
@@ -114,11 +117,42 @@ public final class AuditLog implements AutoCloseable {
             log.close();
             throw new SQLException("interrupted while opening the audit log", e);
         }
+        if (unclean != null) {
+            log.recordUncleanStop(unclean);
+        }
         log.prune(); // queued behind the start record, ahead of anything a caller adds
         log.notifier.scheduleWithFixedDelay(log::prune, PRUNE_EVERY_HOURS, PRUNE_EVERY_HOURS, TimeUnit.HOURS);
         LOG.info("audit trail open: instance {}, store {}, chain at record {}, signing key {}", instance,
                 settings.store(), head.seq() + 1, log.keyId);
         return log;
+    }
+
+    /**
+     * The previous run ended without its "stop" record (killed, power loss): records a "recovered"
+     * lifecycle record stating where the chain ended and which durability window may have lost
+     * records, and marks every session that was open then as interrupted, so the gap shows in
+     * verification and reports.
+     */
+    private void recordUncleanStop(StoreSql.UncleanStop u) {
+        String window = settings.durability() == AuditSettings.Durability.STRICT ? "none (strict durability)"
+                : settings.batchWindow().toMillis() + " ms (batched durability)";
+        Map<String, Object> detail = new java.util.TreeMap<>();
+        detail.put("lastSeq", u.lastSeq());
+        detail.put("lastRecordAt", u.lastAt());
+        detail.put("durabilityWindow", window);
+        detail.put("interruptedSessions", (long) u.openSessions().size());
+        Instant now = clock.instant();
+        Map<String, Object> payload = RecordCodec.lifecycle(nextId(), "recovered", now, keyId, detail);
+        queue.add(Pending.record(RecordCodec.LIFECYCLE, Canonical.encode(payload),
+                RecordCodec.project(RecordCodec.LIFECYCLE, payload), null));
+        String gap = "Warden stopped without shutting down; its last record was #" + u.lastSeq() + " at "
+                + u.lastAt() + "; statements received within the durability window before that (" + window
+                + ") may have no record";
+        for (String session : u.openSessions()) {
+            sessionEvent(SessionEvent.interrupted(session, now, gap));
+        }
+        LOG.warn("audit: the previous run of instance {} ended without a stop record at record {} ({}); "
+                + "{} sessions marked interrupted", instanceId, u.lastSeq(), u.lastAt(), u.openSessions().size());
     }
 
     private final String idPrefix = String.format("%012x-%08x-", System.currentTimeMillis(),
@@ -197,6 +231,9 @@ public final class AuditLog implements AutoCloseable {
         AuditTicket ticket = new AuditTicket(this, id, r.sessionId(), r.received(), s);
         Pending p = Pending.record(RecordCodec.STATEMENT, Canonical.encode(payload),
                 RecordCodec.project(RecordCodec.STATEMENT, payload), s ? ticket : null);
+        if (!s) {
+            ticket.pending = p;
+        }
         if (!queue.offer(p)) {
             refused.incrementAndGet();
             return AuditTicket.refused(new AuditUnavailableException(AuditUnavailableException.FULL));
@@ -225,6 +262,15 @@ public final class AuditLog implements AutoCloseable {
             return AuditUnavailableException.FULL;
         }
         return null;
+    }
+
+    /** Folds the outcome into the statement's queued record; false when the writer has taken it already. */
+    boolean fold(AuditTicket t, Pending p, StatementOutcome o) {
+        if (p.fold == null || p.fold.get() != null) {
+            return false;
+        }
+        Map<String, Object> f = RecordCodec.folded(t.received(), o);
+        return p.tryFold(new Pending.Folded(Canonical.encode(f), (String) f.get("sqlState")));
     }
 
     boolean outcome(AuditTicket t, StatementOutcome o) {

@@ -132,7 +132,7 @@ public final class AuditSearch {
                     }
                     entries.add(new Entry(rs.getString("instance_id"), rs.getLong("seq"), rs.getString("kind"),
                             rs.getString("event"), StoreSql.instant(rs, "at"), rs.getString("record_id"),
-                            payload(rs.getBytes("body")), null));
+                            payload(rs.getBytes("body"), "payload"), payload(rs.getBytes("body"), "outcome")));
                 }
             }
         }
@@ -155,7 +155,7 @@ public final class AuditSearch {
     private static List<Entry> withOutcomes(Connection c, List<Entry> entries) throws SQLException {
         List<String> ids = new ArrayList<>();
         for (Entry e : entries) {
-            if (e.kind().equals(RecordCodec.STATEMENT)) {
+            if (e.kind().equals(RecordCodec.STATEMENT) && e.outcome() == null) {
                 ids.add(e.recordId());
             }
         }
@@ -172,23 +172,27 @@ public final class AuditSearch {
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        outcomes.put(rs.getString(1), payload(rs.getBytes(2)));
+                        outcomes.put(rs.getString(1), payload(rs.getBytes(2), "payload"));
                     }
                 }
             }
         }
         List<Entry> out = new ArrayList<>(entries.size());
         for (Entry e : entries) {
-            out.add(e.kind().equals(RecordCodec.STATEMENT)
+            out.add(e.kind().equals(RecordCodec.STATEMENT) && e.outcome() == null
                     ? new Entry(e.instanceId(), e.seq(), e.kind(), e.event(), e.at(), e.recordId(), e.record(),
                     outcomes.get(e.recordId())) : e);
         }
         return out;
     }
 
-    private static Map<String, Object> payload(byte[] body) {
+    /** The envelope's {@code payload} (or folded {@code outcome}: null when absent) of a stored record. */
+    private static Map<String, Object> payload(byte[] body, String key) {
         try {
-            Object p = Canonical.decodeObject(body).get("payload");
+            Object p = Canonical.decodeObject(body).get(key);
+            if (p == null && key.equals("outcome")) {
+                return null;
+            }
             if (p instanceof Map<?, ?> m) {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> typed = (Map<String, Object>) m;

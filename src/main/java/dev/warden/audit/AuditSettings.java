@@ -59,7 +59,7 @@ public record AuditSettings(Store store, Durability durability, Duration batchWi
 
         /** The embedded H2 file store at {@code file} (H2 adds ".mv.db"). */
         public static Store h2File(Path file) {
-            return new Store("jdbc:h2:file:" + file.toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE", "sa", "", null, null);
+            return new Store("jdbc:h2:file:" + file.toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0", "sa", "", null, null);
         }
 
         public boolean isPostgres() {

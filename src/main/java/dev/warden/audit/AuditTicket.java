@@ -33,6 +33,8 @@ public final class AuditTicket {
     private final AtomicInteger state = new AtomicInteger(PENDING);
     private final AtomicInteger outcomes = new AtomicInteger();
     private volatile ScheduledFuture<?> timeout;
+    /** Batched records: the queued record, so the outcome can be folded into it while it waits. */
+    volatile Pending pending;
 
     AuditTicket(AuditLog log, String recordId, String sessionId, Instant received, boolean strict) {
         this.log = log;
@@ -69,13 +71,20 @@ public final class AuditTicket {
     }
 
     /**
-     * Records how the forwarded statement ended, as a new chained record that names this statement's
-     * record. Call it once. Returns false (and does nothing) if the ticket failed, if an outcome was
+     * Records how the forwarded statement ended: folded into the statement's own record when that is
+     * still queued (batched mode), otherwise as a new chained record that names the statement's record. Call it once. Returns false (and does nothing) if the ticket failed, if an outcome was
      * already recorded, or if the queue is full (counted in {@link AuditHealth#dropped()}).
      */
     public boolean completed(StatementOutcome outcome) {
         if (state.get() == FAILED || log == null || !outcomes.compareAndSet(0, 1)) {
             return false;
+        }
+        Pending p = pending;
+        if (p != null) {
+            pending = null;
+            if (log.fold(this, p, outcome)) {
+                return true;
+            }
         }
         return log.outcome(this, outcome);
     }

@@ -43,7 +43,7 @@ public final class AuditVerifier {
 
     /** The result for one chain: what was checked and the first problem, if any. */
     public record ChainReport(String instanceId, long firstSeq, long lastSeq, long recordsChecked, int checkpoints,
-                              Checkpoint lastCheckpoint, long unsignedTail, String problem) {
+                              Checkpoint lastCheckpoint, long unsignedTail, String problem, List<String> gaps) {
         public boolean ok() {
             return problem == null;
         }
@@ -59,6 +59,9 @@ public final class AuditVerifier {
             }
             if (unsignedTail > 0) {
                 s += "; the last " + unsignedTail + " records are not covered by a checkpoint yet";
+            }
+            for (String g : gaps) {
+                s += "\n  gap — " + g;
             }
             return s;
         }

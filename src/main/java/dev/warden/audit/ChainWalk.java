@@ -30,6 +30,7 @@ final class ChainWalk {
     private long lastSeq;
     private long count;
     private long prunedStart;
+    private final List<String> gaps = new ArrayList<>();
 
     ChainWalk(String instance, MessageDigest sha) {
         this.instance = instance;
@@ -121,12 +122,24 @@ final class ChainWalk {
         }
         String type = (String) doc.get("type");
         Map<String, Object> payload = AuditVerifier.payloadOf(doc);
-        String column = projectionMismatch(rs, RecordCodec.project(type, payload));
+        Object folded = doc.get("outcome");
+        if (folded != null && !(RecordCodec.STATEMENT.equals(type) && folded instanceof Map)) {
+            return where + ": content is not a canonical Warden audit record";
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> foldedOutcome = (Map<String, Object>) folded;
+        String column = projectionMismatch(rs, RecordCodec.project(type, payload, foldedOutcome));
         if (column != null) {
             return where + ": column " + column + " differs from the hashed content — modified";
         }
         if (RecordCodec.PRUNE.equals(type) && payload.get("firstKept") instanceof Long k) {
             pruneKept.add(k);
+        }
+        if (RecordCodec.LIFECYCLE.equals(type) && "recovered".equals(payload.get("event"))
+                && payload.get("detail") instanceof Map<?, ?> d) {
+            gaps.add("unclean stop: the run before record " + seq + " ended without a stop record after record "
+                    + d.get("lastSeq") + " (" + d.get("lastRecordAt") + "); " + d.get("interruptedSessions")
+                    + " sessions interrupted; records may be missing within " + d.get("durabilityWindow"));
         }
         for (Checkpoint c : cpsBySeq.getOrDefault(seq, List.of())) {
             if (!Arrays.equals(c.head(), hash)) {
@@ -190,6 +203,6 @@ final class ChainWalk {
     AuditVerifier.ChainReport report(List<Checkpoint> checkpoints, long unsigned, String problem) {
         Checkpoint last = checkpoints.isEmpty() ? null : checkpoints.get(checkpoints.size() - 1);
         return new AuditVerifier.ChainReport(instance, firstSeq, lastSeq, count, checkpoints.size(), last, unsigned,
-                problem);
+                problem, List.copyOf(gaps));
     }
 }

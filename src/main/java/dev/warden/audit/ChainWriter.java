@@ -40,6 +40,8 @@ final class ChainWriter implements Runnable {
     private final Consumer<Pending> pruner;
     private final MessageDigest sha;
     private final byte[] envelopeHead;
+    private static final byte[] OUTCOME_KEY = "\"outcome\":".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] PAYLOAD_KEY = ",\"payload\":".getBytes(StandardCharsets.UTF_8);
 
     // chain state, touched by the writer thread only
     private long headSeq;
@@ -80,7 +82,7 @@ final class ChainWriter implements Runnable {
         }
         StringBuilder sb = new StringBuilder("{\"instance\":");
         Canonical.writeString(sb, instanceId);
-        sb.append(",\"payload\":");
+        sb.append(',');
         this.envelopeHead = sb.toString().getBytes(StandardCharsets.UTF_8);
         this.headSeq = head.seq();
         this.headHash = head.hash();
@@ -220,9 +222,22 @@ final class ChainWriter implements Runnable {
         p.seq = ++headSeq;
         p.prev = headHash;
         byte[] tail = (",\"seq\":" + p.seq + ",\"type\":\"" + p.type + "\",\"v\":1}").getBytes(StandardCharsets.UTF_8);
-        byte[] body = Arrays.copyOf(envelopeHead, envelopeHead.length + p.payload.length + tail.length);
-        System.arraycopy(p.payload, 0, body, envelopeHead.length, p.payload.length);
-        System.arraycopy(tail, 0, body, envelopeHead.length + p.payload.length, tail.length);
+        // envelope keys in canonical order: instance, [outcome], payload, seq, type, v
+        Pending.Folded folded = p.claim();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(envelopeHead.length + p.payload.length
+                + tail.length + 64 + (folded == null ? 0 : folded.payload().length));
+        out.writeBytes(envelopeHead);
+        if (folded != null) {
+            out.writeBytes(OUTCOME_KEY);
+            out.writeBytes(folded.payload());
+            out.writeBytes(PAYLOAD_KEY);
+            p.projection = p.projection.withSqlState(folded.sqlState());
+        } else {
+            out.write(PAYLOAD_KEY, 1, PAYLOAD_KEY.length - 1);
+        }
+        out.writeBytes(p.payload);
+        out.writeBytes(tail);
+        byte[] body = out.toByteArray();
         p.body = body;
         sha.update(p.prev);
         p.hash = sha.digest(body);

@@ -10,7 +10,8 @@ final class Pending {
     final Op op;
     final String type;
     final byte[] payload;
-    final RecordCodec.Projection projection;
+    /** The searchable columns; the writer replaces it when an outcome is folded in. */
+    RecordCodec.Projection projection;
     /** Strict statements: the ticket to mark durable once committed. */
     final AuditTicket ticket;
     /** Commit at once instead of waiting for the batch window. */
@@ -22,6 +23,17 @@ final class Pending {
     final CompletableFuture<Object> done;
     /** For a prune request: the time it was asked at (its cutoff is computed from it). */
     Instant requestedAt;
+
+    /**
+     * Batched statement records: the statement's outcome, folded into the same record when it arrives
+     * before the writer takes the record (see {@link #claim}); null while open.
+     */
+    final java.util.concurrent.atomic.AtomicReference<Object> fold;
+    static final Object CLAIMED = new Object();
+
+    /** An outcome folded into its statement's record: the canonical payload and its SQLSTATE column. */
+    record Folded(byte[] payload, String sqlState) {
+    }
 
     // assigned by the writer
     long seq;
@@ -40,6 +52,21 @@ final class Pending {
         this.forceCheckpoint = forceCheckpoint;
         this.last = last;
         this.done = done;
+        this.fold = RecordCodec.STATEMENT.equals(type) && ticket == null ? new java.util.concurrent.atomic.AtomicReference<>()
+                : null;
+    }
+
+    /** Producer side: folds the outcome in if the writer has not taken the record yet. */
+    boolean tryFold(Folded f) {
+        return fold != null && fold.compareAndSet(null, f);
+    }
+
+    /** Writer side: closes the record to folding; returns the folded outcome, if one came in time. */
+    Folded claim() {
+        if (fold == null) {
+            return null;
+        }
+        return fold.getAndSet(CLAIMED) instanceof Folded f ? f : null;
     }
 
     static Pending record(String type, byte[] payload, RecordCodec.Projection projection, AuditTicket strictTicket) {

@@ -61,10 +61,16 @@ final class RecordCodec {
 
     static Map<String, Object> outcome(String id, String statementId, String sessionId, Instant received,
                                        StatementOutcome o) {
-        Map<String, Object> p = new TreeMap<>();
+        Map<String, Object> p = folded(received, o);
         p.put("id", id);
         p.put("statement", statementId);
         p.put("session", sessionId);
+        return p;
+    }
+
+    /** The outcome as it is folded into its statement's record (the record names the statement already). */
+    static Map<String, Object> folded(Instant received, StatementOutcome o) {
+        Map<String, Object> p = new TreeMap<>();
         p.put("event", o.event());
         p.put("forwarded", o.forwarded());
         p.put("completed", o.completed());
@@ -117,7 +123,14 @@ final class RecordCodec {
     }
 
     static Map<String, Object> lifecycle(String id, String event, Instant at, String keyId) {
+        return lifecycle(id, event, at, keyId, null);
+    }
+
+    static Map<String, Object> lifecycle(String id, String event, Instant at, String keyId, Map<String, Object> detail) {
         Map<String, Object> p = new TreeMap<>();
+        if (detail != null) {
+            p.put("detail", new TreeMap<>(detail));
+        }
         p.put("id", id);
         p.put("event", event);
         p.put("at", at);
@@ -162,6 +175,11 @@ final class RecordCodec {
                       Long refSeq, String subject, String issuer, String repository, String actor, String target,
                       String clientAddr, String verdict, String sqlState) {
 
+        Projection withSqlState(String state) {
+            return new Projection(kind, event, at, recordId, sessionId, refId, refSeq, subject, issuer, repository,
+                    actor, target, clientAddr, verdict, col(state));
+        }
+
         List<Object> values() {
             return java.util.Arrays.asList(kind, event, at, recordId, sessionId, refId, refSeq, subject, issuer,
                     repository, actor, target, clientAddr, verdict, sqlState);
@@ -169,6 +187,12 @@ final class RecordCodec {
 
         static final List<String> COLUMNS = List.of("kind", "event", "at", "record_id", "session_id", "ref_id",
                 "ref_seq", "subject", "issuer", "repository", "actor", "target", "client_addr", "verdict", "sqlstate");
+    }
+
+    /** The columns of a statement record with its outcome folded in (the outcome's SQLSTATE is searchable). */
+    static Projection project(String type, Map<String, Object> p, Map<String, Object> foldedOutcome) {
+        Projection pr = project(type, p);
+        return foldedOutcome == null ? pr : pr.withSqlState(str(foldedOutcome.get("sqlState")));
     }
 
     @SuppressWarnings("unchecked")

@@ -16,13 +16,13 @@ import java.util.Objects;
  * @param identity      who logged in (AUTH_SUCCESS), else null
  * @param target        the target asked for (AUTH_*), else null
  * @param user          the user name the client sent (AUTH_*), else null
- * @param detail        TLS: protocol and cipher; AUTH_FAILURE: the precise reason; DISCONNECT: why
+ * @param detail        TLS: protocol and cipher; AUTH_FAILURE: the precise reason; DISCONNECT: why; INTERRUPTED: the gap
  * @param totals        DISCONNECT: the session's totals, else null
  */
 public record SessionEvent(Kind kind, String sessionId, Instant at, String clientAddress, Identity identity,
                            String target, String user, String detail, Totals totals) {
 
-    public enum Kind { CONNECT, TLS, AUTH_SUCCESS, AUTH_FAILURE, DISCONNECT }
+    public enum Kind { CONNECT, TLS, AUTH_SUCCESS, AUTH_FAILURE, DISCONNECT, INTERRUPTED }
 
     /** What a session did in all, recorded when it ends. */
     public record Totals(long statements, long bytesFromClient, long bytesToClient, Duration duration) {
@@ -51,6 +51,11 @@ public record SessionEvent(Kind kind, String sessionId, Instant at, String clien
     public static SessionEvent authFailure(String sessionId, Instant at, String clientAddress, String user,
                                            String target, String reason) {
         return new SessionEvent(Kind.AUTH_FAILURE, sessionId, at, clientAddress, null, target, user, reason, null);
+    }
+
+    /** Recorded at the next start for a session that was open when Warden stopped without shutting down. */
+    public static SessionEvent interrupted(String sessionId, Instant at, String detail) {
+        return new SessionEvent(Kind.INTERRUPTED, sessionId, at, null, null, null, null, detail, null);
     }
 
     public static SessionEvent disconnect(String sessionId, Instant at, String reason, Totals totals) {

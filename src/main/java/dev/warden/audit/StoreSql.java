@@ -8,6 +8,7 @@ import java.sql.Types;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -93,6 +94,65 @@ final class StoreSql {
     static Instant instant(ResultSet rs, String column) throws SQLException {
         OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
         return t == null ? null : t.toInstant();
+    }
+
+    /**
+     * What a run that ended without its "stop" record left behind: the position and time of the last
+     * record it wrote, and the sessions it had open (connected, never disconnected).
+     */
+    record UncleanStop(long lastSeq, Instant lastAt, long runStartSeq, List<String> openSessions) {
+    }
+
+    /** Null when the chain is empty or its previous run ended with a "stop" record. */
+    UncleanStop uncleanStop(Connection c, String instance) throws SQLException {
+        long lastSeq = 0;
+        Instant lastAt = null;
+        try (PreparedStatement ps = c.prepareStatement("SELECT seq, at FROM audit_record WHERE instance_id = ? "
+                + "ORDER BY seq DESC FETCH FIRST 1 ROWS ONLY")) {
+            ps.setString(1, instance);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    c.commit();
+                    return null;
+                }
+                lastSeq = rs.getLong(1);
+                lastAt = instant(rs, "at");
+            }
+        }
+        long runStart = 0;
+        String lastEvent = null;
+        // the newest lifecycle record: "stop" when the previous run shut down cleanly
+        try (PreparedStatement ps = c.prepareStatement("SELECT seq, event FROM audit_record WHERE instance_id = ? "
+                + "AND kind = 'lifecycle' ORDER BY seq DESC FETCH FIRST 1 ROWS ONLY")) {
+            ps.setString(1, instance);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    runStart = rs.getLong(1);
+                    lastEvent = rs.getString(2);
+                }
+            }
+        }
+        if ("stop".equals(lastEvent)) {
+            c.commit();
+            return null;
+        }
+        java.util.LinkedHashMap<String, Boolean> open = new java.util.LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT session_id, event FROM audit_record WHERE instance_id = ? "
+                + "AND seq > ? AND kind = 'session' AND event IN ('connect', 'disconnect') ORDER BY seq")) {
+            ps.setString(1, instance);
+            ps.setLong(2, runStart);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if ("connect".equals(rs.getString(2))) {
+                        open.put(rs.getString(1), Boolean.TRUE);
+                    } else {
+                        open.remove(rs.getString(1));
+                    }
+                }
+            }
+        }
+        c.commit();
+        return new UncleanStop(lastSeq, lastAt, runStart, new ArrayList<>(open.keySet()));
     }
 
     Head head(Connection c, String instance) throws SQLException {

@@ -45,7 +45,9 @@ class AuditLogTest {
                     AuditVerifier.Options.all());
             assertThat(r.firstProblem()).isNull();
             assertThat(r.chains()).hasSize(1);
-            assertThat(r.chains().get(0).recordsChecked()).isEqualTo(8);
+            // start, connect, SELECT (its outcome folded in, or a record of its own if the writer was quicker),
+            // DROP (strict, so its record was written first), stop, start, stop
+            assertThat(r.chains().get(0).recordsChecked()).isBetween(7L, 8L);
             assertThat(r.chains().get(0).unsignedTail()).isZero();
         }
     }

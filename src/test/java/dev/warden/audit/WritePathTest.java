@@ -29,6 +29,59 @@ class WritePathTest {
 
     @ParameterizedTest
     @EnumSource(Kind.class)
+    void anOutcomeThatArrivesWhileItsStatementWaitsIsFoldedIntoTheSameRecord(Kind kind) throws Exception {
+        AuditSettings.Store store = TestStores.fresh(kind);
+        // a one-second window: the statement's record waits in the queue long after its outcome arrives
+        AuditSettings s = TestStores.settings(dir, store).withDurability(AuditSettings.Durability.BATCHED,
+                Duration.ofSeconds(1));
+        try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
+            AuditTicket folded = log.statementReceived(TestStores.statement("s1", Instant.now(), "SELECT 1"), false);
+            assertThat(folded.completed(StatementOutcome.error(Instant.now(), Instant.now(), "22012",
+                    "division by zero", 0))).isTrue();
+            log.checkpoint().get(); // writes the batch now
+            AuditTicket late = log.statementReceived(TestStores.statement("s1", Instant.now(), "SELECT 2"), false);
+            log.checkpoint().get(); // the record is written before the outcome arrives
+            assertThat(late.completed(StatementOutcome.success(Instant.now(), Instant.now(), "SELECT 1", 1, 9)))
+                    .isTrue();
+            log.checkpoint().get();
+
+            AuditSearch.Page page = log.search(new AuditSearch.Query(null, null, null, null, "all", null, null, null,
+                    100, null));
+            assertThat(page.entries()).filteredOn(e -> e.kind().equals("outcome")).hasSize(1)
+                    .allSatisfy(e -> assertThat(e.record()).containsEntry("statement", late.recordId()));
+            AuditSearch.Page statements = log.search(AuditSearch.Query.statements(10));
+            assertThat(statements.entries()).extracting(e -> e.outcome().get("sqlState"))
+                    .containsExactly("22012", null);
+            assertThat(statements.entries()).extracting(e -> e.outcome().get("tag")).containsExactly(null, "SELECT 1");
+            assertThat(log.verify(AuditVerifier.Options.all(), List.of()).firstProblem()).isNull();
+        }
+        try (Connection c = TestStores.admin(store); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT sqlstate, body FROM audit_record WHERE kind = 'statement' ORDER BY seq")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("22012"); // the folded outcome's SQLSTATE is searchable
+            assertThat(new String(rs.getBytes(2), java.nio.charset.StandardCharsets.UTF_8))
+                    .contains("\"outcome\":{").contains("\"sqlState\":\"22012\"");
+            assertThat(rs.next()).isTrue();
+            assertThat(new String(rs.getBytes(2), java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("\"outcome\"");
+            new Tamper(c, "i-test").writeRow(findSeq(c, "22012"), java.util.Map.of("sqlstate", "00000"));
+            AuditVerifier.Report r = AuditVerifier.verify(c, List.of(SigningKeys.readPublic(s.signingKeyFile())),
+                    AuditVerifier.Options.all());
+            assertThat(r.firstProblem()).contains("column sqlstate differs from the hashed content");
+        }
+    }
+
+    private static long findSeq(Connection c, String sqlState) throws java.sql.SQLException {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT seq FROM audit_record WHERE sqlstate = ?")) {
+            ps.setString(1, sqlState);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
     void concurrentProducersAreGroupCommittedIntoOneIntactChain(Kind kind) throws Exception {
         int threads = 8;
         int perThread = 5000;

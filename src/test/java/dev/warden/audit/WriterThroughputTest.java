@@ -15,8 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The writer's sustained rate on the default embedded H2 file store in batched mode: two producer
- * threads (like two event loops) offer statement records as fast as they are admitted.
+ * The writer under sustained pressure on the default embedded H2 file store in batched mode: two
+ * producer threads (like two event loops) offer statement records as fast as they are admitted, and
+ * every admitted record ends up in one chain that verifies. The rate it prints is for information
+ * only; the writer's rate is measured by bench/pgbench.sh (records/s during each Warden run).
  */
 class WriterThroughputTest {
     static final int RECORDS = Integer.getInteger("audit.bench.records", 100_000);
@@ -25,7 +27,7 @@ class WriterThroughputTest {
     Path dir;
 
     @Test
-    void sustainsTwentyThousandRecordsPerSecondOnH2() throws Exception {
+    void aHundredThousandRecordsFromTwoProducersFormOneIntactChain() throws Exception {
         AuditSettings s = AuditSettings.defaults(dir).withQueue(10_000, Duration.ofSeconds(2));
         AtomicLong refusedByProducers = new AtomicLong();
         long elapsed;
@@ -66,8 +68,5 @@ class WriterThroughputTest {
             assertThat(r.firstProblem()).isNull();
             assertThat(r.chains().get(0).recordsChecked()).isEqualTo(RECORDS + 2L);
         }
-        // the target is 20 000/s (measured 37 000-40 000/s on the 2-core machine when it is not shared); the
-        // default floor leaves room for a busy CI machine: -Daudit.bench.minRate=20000 demands the target
-        assertThat(rate).isGreaterThan(Double.parseDouble(System.getProperty("audit.bench.minRate", "8000")));
     }
 }

@@ -62,6 +62,11 @@ class AuditOutageIT {
                     .until(() -> "53400".equals(insert(c, n.incrementAndGet())));
             // still down: refused again, and the session itself stays usable
             assertThat(insert(c, n.incrementAndGet())).isEqualTo("53400");
+            java.net.http.HttpResponse<String> health = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + gw.httpPort()
+                            + "/health")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).as("a load balancer sees the gateway cannot serve").isEqualTo(503);
+            assertThat(health.body()).contains("\"status\":\"AUDIT_UNAVAILABLE\"").contains("\"available\":false");
 
             superuser("GRANT CONNECT ON DATABASE " + DB + " TO warden_auditor");
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
