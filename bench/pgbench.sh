@@ -295,6 +295,8 @@ if has_target warden; then
             log "building Warden (mvn -B -q -DskipTests package)"
             (cd "$REPO_ROOT" && mvn -B -q -DskipTests package) || die "Warden build failed"
         fi
+        # a fresh audit store per run: a store grown over many runs measures H2's file size, not Warden
+        rm -rf "$BENCH_TMP/warden-audit-$AUDIT_DURABILITY"
         cat >"$WARDEN_CONFIG" <<EOF
 # written by bench/pgbench.sh
 listen:

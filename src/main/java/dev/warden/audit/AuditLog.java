@@ -143,8 +143,8 @@ public final class AuditLog implements AutoCloseable {
         detail.put("interruptedSessions", (long) u.openSessions().size());
         Instant now = clock.instant();
         Map<String, Object> payload = RecordCodec.lifecycle(nextId(), "recovered", now, keyId, detail);
-        queue.add(Pending.record(RecordCodec.LIFECYCLE, Canonical.encode(payload),
-                RecordCodec.project(RecordCodec.LIFECYCLE, payload), null));
+        queue.add(Pending.checkpointed(RecordCodec.LIFECYCLE, Canonical.encode(payload),
+                RecordCodec.project(RecordCodec.LIFECYCLE, payload), false, null));
         String gap = "Warden stopped without shutting down; its last record was #" + u.lastSeq() + " at "
                 + u.lastAt() + "; statements received within the durability window before that (" + window
                 + ") may have no record";

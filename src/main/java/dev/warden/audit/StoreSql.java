@@ -105,36 +105,45 @@ final class StoreSql {
 
     /** Null when the chain is empty or its previous run ended with a "stop" record. */
     UncleanStop uncleanStop(Connection c, String instance) throws SQLException {
-        long lastSeq = 0;
-        Instant lastAt = null;
-        try (PreparedStatement ps = c.prepareStatement("SELECT seq, at FROM audit_record WHERE instance_id = ? "
-                + "ORDER BY seq DESC FETCH FIRST 1 ROWS ONLY")) {
+        long lastSeq = lastKey(c, "audit_record", "seq", instance);
+        if (lastSeq == 0) {
+            c.commit();
+            return null;
+        }
+        String[] last = lifecycleAt(c, instance, lastSeq);
+        if (last != null && "stop".equals(last[1])) {
+            c.commit();
+            return null;
+        }
+        Instant lastAt;
+        try (PreparedStatement ps = c.prepareStatement("SELECT at FROM audit_record WHERE instance_id = ? AND seq = ?")) {
             ps.setString(1, instance);
+            ps.setLong(2, lastSeq);
             try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    c.commit();
-                    return null;
-                }
-                lastSeq = rs.getLong(1);
+                rs.next();
                 lastAt = instant(rs, "at");
             }
         }
+        // the run began with a lifecycle record (start or recovered), which is always followed by a
+        // checkpoint: walk the checkpoints back, by number, to the newest one that sits on such a record
         long runStart = 0;
-        String lastEvent = null;
-        // the newest lifecycle record: "stop" when the previous run shut down cleanly
-        try (PreparedStatement ps = c.prepareStatement("SELECT seq, event FROM audit_record WHERE instance_id = ? "
-                + "AND kind = 'lifecycle' ORDER BY seq DESC FETCH FIRST 1 ROWS ONLY")) {
+        long cpNumber = lastKey(c, "audit_checkpoint", "number", instance);
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT seq FROM audit_checkpoint WHERE instance_id = ? AND number = ?")) {
             ps.setString(1, instance);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    runStart = rs.getLong(1);
-                    lastEvent = rs.getString(2);
+            for (long n = cpNumber; n > 0 && runStart == 0; n--) {
+                ps.setLong(2, n);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        break; // pruned
+                    }
+                    long seq = rs.getLong(1);
+                    String[] lc = lifecycleAt(c, instance, seq);
+                    if (lc != null && !"stop".equals(lc[1])) {
+                        runStart = seq;
+                    }
                 }
             }
-        }
-        if ("stop".equals(lastEvent)) {
-            c.commit();
-            return null;
         }
         java.util.LinkedHashMap<String, Boolean> open = new java.util.LinkedHashMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT session_id, event FROM audit_record WHERE instance_id = ? "
@@ -155,26 +164,91 @@ final class StoreSql {
         return new UncleanStop(lastSeq, lastAt, runStart, new ArrayList<>(open.keySet()));
     }
 
-    Head head(Connection c, String instance) throws SQLException {
-        long seq = 0;
-        byte[] hash = new byte[32];
+    /** {kind, event} of the record at {@code seq} when it is a lifecycle record, else null. */
+    private static String[] lifecycleAt(Connection c, String instance, long seq) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT seq, hash FROM audit_record WHERE instance_id = ? ORDER BY seq DESC FETCH FIRST 1 ROWS ONLY")) {
+                "SELECT kind, event FROM audit_record WHERE instance_id = ? AND seq = ?")) {
+            ps.setString(1, instance);
+            ps.setLong(2, seq);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && RecordCodec.LIFECYCLE.equals(rs.getString(1))
+                        ? new String[] {rs.getString(1), rs.getString(2)} : null;
+            }
+        }
+    }
+
+    /**
+     * The highest key of an instance's contiguous sequence (records by seq, checkpoints by number), or
+     * 0 when it has none. Point lookups only — first the lowest key (an ascending index read), then
+     * galloping and bisection — because H2 reads a whole index to answer MAX or ORDER BY … DESC,
+     * which took seconds on a store of a few million records. Keys are contiguous from the lowest
+     * one (pruning only removes a prefix; verification reports any hole).
+     */
+    static long lastKey(Connection c, String table, String column, String instance) throws SQLException {
+        long lo;
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM " + table
+                + " WHERE instance_id = ? ORDER BY " + column + " FETCH FIRST 1 ROWS ONLY")) {
             ps.setString(1, instance);
             try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    seq = rs.getLong(1);
-                    hash = rs.getBytes(2);
+                if (!rs.next()) {
+                    return 0;
+                }
+                lo = rs.getLong(1);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + table + " WHERE instance_id = ? AND "
+                + column + " = ?")) {
+            ps.setString(1, instance);
+            long step = 1;
+            while (exists(ps, lo + step)) {
+                lo += step;
+                step *= 2;
+            }
+            long hi = lo + step; // lo exists, hi does not
+            while (hi - lo > 1) {
+                long mid = (lo + hi) >>> 1;
+                if (exists(ps, mid)) {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+    }
+
+    private static boolean exists(PreparedStatement ps, long key) throws SQLException {
+        ps.setLong(2, key);
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next();
+        }
+    }
+
+    Head head(Connection c, String instance) throws SQLException {
+        long seq = lastKey(c, "audit_record", "seq", instance);
+        byte[] hash = new byte[32];
+        if (seq > 0) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT hash FROM audit_record WHERE instance_id = ? AND seq = ?")) {
+                ps.setString(1, instance);
+                ps.setLong(2, seq);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    hash = rs.getBytes(1);
                 }
             }
         }
         Checkpoint last = null;
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + CHECKPOINT_COLUMNS
-                + " FROM audit_checkpoint WHERE instance_id = ? ORDER BY number DESC FETCH FIRST 1 ROWS ONLY")) {
-            ps.setString(1, instance);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    last = checkpoint(rs);
+        long number = lastKey(c, "audit_checkpoint", "number", instance);
+        if (number > 0) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + CHECKPOINT_COLUMNS
+                    + " FROM audit_checkpoint WHERE instance_id = ? AND number = ?")) {
+                ps.setString(1, instance);
+                ps.setLong(2, number);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        last = checkpoint(rs);
+                    }
                 }
             }
         }

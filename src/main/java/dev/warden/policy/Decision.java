@@ -20,7 +20,8 @@ import org.kie.api.event.rule.DefaultAgendaEventListener;
  * one evaluation on one thread, hence no synchronisation.
  */
 public final class Decision {
-    private record Outcome(String rule, Verdict.Decision decision, String reason, String group, String risk) {
+    private record Outcome(String rule, Verdict.Decision decision, String reason, String group, String risk,
+                           boolean failFast) {
     }
 
     private final List<Outcome> outcomes = new ArrayList<>(2);
@@ -30,7 +31,7 @@ public final class Decision {
 
     /** The statement must not run. The reason is shown to the client; say what to do instead. */
     public void block(String reason) {
-        outcomes.add(new Outcome(currentRule, Verdict.Decision.BLOCK, reasonOrRule(reason), null, null));
+        outcomes.add(new Outcome(currentRule, Verdict.Decision.BLOCK, reasonOrRule(reason), null, null, false));
     }
 
     /**
@@ -47,7 +48,18 @@ public final class Decision {
         if (reviewerGroup == null || reviewerGroup.isBlank()) {
             throw new IllegalArgumentException("rule \"" + currentRule + "\": hold needs a reviewer group");
         }
-        outcomes.add(new Outcome(currentRule, Verdict.Decision.HOLD, reasonOrRule(reason), reviewerGroup, risk));
+        outcomes.add(new Outcome(currentRule, Verdict.Decision.HOLD, reasonOrRule(reason), reviewerGroup, risk, false));
+    }
+
+    /**
+     * Like {@link #hold(String, String, String)}, but the client is refused at once with the approval
+     * link instead of waiting; after approval the same identity re-running the same statement runs it
+     * once. For CI jobs that cannot hold a session open.
+     */
+    public void holdFailFast(String reviewerGroup, String risk, String reason) {
+        hold(reviewerGroup, risk, reason);
+        Outcome o = outcomes.remove(outcomes.size() - 1);
+        outcomes.add(new Outcome(o.rule, o.decision, o.reason, o.group, o.risk, true));
     }
 
     /** A hold with medium risk. */
@@ -60,7 +72,7 @@ public final class Decision {
         MaskDirective m = new MaskDirective(table, column, method);
         masks.add(m);
         outcomes.add(new Outcome(currentRule, Verdict.Decision.MASK,
-                "masked " + table + "." + column + " (" + method + ")", null, null));
+                "masked " + table + "." + column + " (" + method + ")", null, null, false));
     }
 
     /** The most restrictive decision any rule reached so far (ALLOW when none). */
@@ -115,6 +127,6 @@ public final class Decision {
         }
         return new Verdict(top, String.join("; ", reasons), new ArrayList<>(fired), rulesVersion,
                 riskiest == null ? null : riskiest.group, riskiest == null ? null : riskiest.risk,
-                new ArrayList<>(masks));
+                new ArrayList<>(masks), riskiest != null && riskiest.failFast);
     }
 }

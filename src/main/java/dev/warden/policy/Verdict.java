@@ -20,9 +20,17 @@ import java.util.Set;
  * @param risk          for HOLD: "low", "medium" or "high" (null otherwise)
  * @param masks         masking directives; kept whatever the decision, so a HOLD that is approved
  *                      later still runs masked
+ * @param failFast      for HOLD: refuse at once with the approval link instead of waiting; once
+ *                      approved, the same identity re-running the same statement runs it once (for
+ *                      CI jobs that cannot wait)
  */
 public record Verdict(Decision decision, String reason, List<String> rules, String rulesVersion,
-                      String reviewerGroup, String risk, List<MaskDirective> masks) {
+                      String reviewerGroup, String risk, List<MaskDirective> masks, boolean failFast) {
+
+    public Verdict(Decision decision, String reason, List<String> rules, String rulesVersion, String reviewerGroup,
+                   String risk, List<MaskDirective> masks) {
+        this(decision, reason, rules, rulesVersion, reviewerGroup, risk, masks, false);
+    }
 
     /** Ordered by restrictiveness: a later constant always wins over an earlier one. */
     public enum Decision {
@@ -99,7 +107,8 @@ public record Verdict(Decision decision, String reason, List<String> rules, Stri
         String reason = top == Decision.ALLOW ? verdicts.get(0).reason : String.join("; ", reasons);
         boolean hold = top == Decision.HOLD;
         return new Verdict(top, reason, new ArrayList<>(rules), version,
-                hold ? riskiestHold.reviewerGroup : null, hold ? riskiestHold.risk : null, new ArrayList<>(masks));
+                hold ? riskiestHold.reviewerGroup : null, hold ? riskiestHold.risk : null, new ArrayList<>(masks),
+                hold && riskiestHold.failFast);
     }
 
     static int riskRank(String risk) {

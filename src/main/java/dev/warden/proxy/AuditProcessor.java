@@ -55,17 +55,39 @@ public final class AuditProcessor extends AsyncProcessorSupport {
         }, 1, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Records the statements a round trip gained after it was held and approved (those judged only
+     * then); returns what to wait for before forwarding (null: nothing). A failure marks the round trip.
+     */
+    CompletableFuture<Void> recordLate(RoundTrip rt) {
+        record(rt);
+        CompletableFuture<Void> wait = rt.strictWait();
+        if (wait == null) {
+            return null;
+        }
+        return wait.handle((ok, failure) -> {
+            if (failure != null) {
+                rt.auditFailed(failureMessage(wait));
+            }
+            return null;
+        });
+    }
+
     private void record(RoundTrip rt) {
         List<StatementUnit> units = rt.units();
         ClientSession s = rt.session();
         Instant received = rt.received();
         CompletableFuture<Void> strict = null;
         for (StatementUnit u : units) {
+            if (u.ticket != null) {
+                continue; // recorded before the round trip was held for approval
+            }
             Verdict v = u.verdict;
             AuditTicket t = audit.statementReceived(new StatementRecord(s.sessionId(), received, s.identity(),
                     s.clientAddress(), s.targetName(), s.upstreamRole(), u.text, u.fingerprint, u.bindParameters,
                     new StatementRecord.Verdict(v.decision().name().toLowerCase(), v.rules(), v.rulesVersion()),
-                    null, List.of()), u.privileged);
+                    u.approvalId == null ? null : new StatementRecord.Approval(u.approvalId, u.approver), List.of()),
+                    u.privileged || u.approvalId != null);
             u.ticket = t;
             CompletableFuture<Void> durable = t.durable();
             if (durable.isDone()) {

@@ -485,12 +485,42 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
+    private Runnable onAbandon;
+
+    /**
+     * The session waits for a person (a held statement): {@code onAbandon} runs if the client goes
+     * away meanwhile. Event loop only.
+     */
+    void parked(Runnable onAbandon) {
+        this.onAbandon = onAbandon;
+    }
+
+    void unparked() {
+        this.onAbandon = null;
+    }
+
+    boolean isClosed() {
+        return state == State.CLOSED;
+    }
+
+    /** Sends the client a NoticeResponse now (psql prints it at once). Event loop only. */
+    void notice(String sqlState, String message, String detail) {
+        if (state != State.CLOSED && ctx.channel().isActive()) {
+            ctx.writeAndFlush(PgOut.notice(ctx.alloc(), sqlState, message, detail));
+        }
+    }
+
     /** Releases everything the session holds; closes the client channel too when asked. */
     private void close(boolean closeChannel) {
         if (state == State.CLOSED) {
             return;
         }
         state = State.CLOSED;
+        if (onAbandon != null) {
+            Runnable r = onAbandon;
+            onAbandon = null;
+            r.run();
+        }
         if (startupTimer != null) {
             startupTimer.cancel(false);
         }

@@ -37,6 +37,11 @@ public final class ForwardProcessor implements Processor {
             rt.forward();
             return;
         }
+        String[] own = rt.refusalMessage();
+        if (own != null) {
+            rt.rejectFrom(rt.refusedIndex(), own[0], own[1], own[2]);
+            return;
+        }
         String rules = refusal.rules().isEmpty() ? "" : " (rule \"" + String.join("\", \"", refusal.rules()) + "\")";
         if (refusal.decision() == Verdict.Decision.HOLD) {
             rt.rejectFrom(rt.refusedIndex(), SqlState.INSUFFICIENT_PRIVILEGE,

@@ -30,6 +30,18 @@ final class PgOut {
         return backend(a, new BackendMessage.ErrorResponse(f));
     }
 
+    static ByteBuf notice(ByteBufAllocator a, String sqlState, String message, String detail) {
+        Map<Character, String> f = new LinkedHashMap<>();
+        f.put('S', "NOTICE");
+        f.put('V', "NOTICE");
+        f.put('C', sqlState);
+        f.put('M', message);
+        if (detail != null) {
+            f.put('D', detail);
+        }
+        return backend(a, new BackendMessage.NoticeResponse(f));
+    }
+
     static ByteBuf authentication(ByteBufAllocator a, int code, byte[] data) {
         return backend(a, new BackendMessage.Authentication(code, data));
     }

@@ -39,11 +39,42 @@ public final class PolicyProcessor implements Processor {
     @Override
     public void process(Exchange exchange) {
         RoundTrip rt = exchange.getIn().getBody(RoundTrip.class);
+        judgeFrom(rt, 0, null);
+    }
+
+    /**
+     * A person approved the held statement of this round trip: it counts as decided (with the
+     * {@code approved} verdict), and the messages after it, which were not looked at while it was
+     * held, are judged now. One of them may be refused in turn.
+     */
+    void resumeAfterApproval(RoundTrip rt, Verdict approved, String approvalId, String approver) {
+        int held = rt.refusedIndex();
+        rt.clearRefusal();
+        ByteBuf f = rt.frames().get(held);
+        if (f.getByte(f.readerIndex()) == Wire.PARSE) {
+            // the statement is registered as approved; its Execute(s) get records of their own
+            var parse = (FrontendMessage.Parse) FrontendCodec.decode(f);
+            StatementUnit heldUnit = rt.removeUnitAt(held);
+            if (heldUnit != null) {
+                heldUnit.notRun(null, "held for approval " + approvalId + " and approved by " + approver
+                        + "; it runs at its Execute (the following records)");
+            }
+            rt.session().prepared().parsed(parse.name(), new Judged(parse.sql(),
+                    heldUnit == null ? "" : heldUnit.fingerprint, approved, true), approvalId, approver);
+        }
+        judgeFrom(rt, held + 1, approved);
+    }
+
+    private void judgeFrom(RoundTrip rt, int start, Verdict approved) {
         ClientSession session = rt.session();
         PreparedStatements prepared = session.prepared();
         List<ByteBuf> frames = rt.frames();
         List<Verdict> verdicts = null;
-        for (int i = 0; i < frames.size(); i++) {
+        if (approved != null) {
+            verdicts = new ArrayList<>(2);
+            verdicts.add(approved);
+        }
+        for (int i = start; i < frames.size(); i++) {
             ByteBuf f = frames.get(i);
             byte type = f.getByte(f.readerIndex());
             Verdict v;
@@ -73,8 +104,18 @@ public final class PolicyProcessor implements Processor {
                     prepared.parsed(parse.name(), j);
                 }
             } else if (type == Wire.BIND) {
-                prepared.bound((FrontendMessage.Bind) FrontendCodec.decode(f));
-                continue;
+                var bind = (FrontendMessage.Bind) FrontendCodec.decode(f);
+                String reused = prepared.reusedApproval(bind);
+                if (reused == null) {
+                    prepared.bound(bind);
+                    continue;
+                }
+                // an approval covers one run, with the bind values the reviewer saw
+                v = new Verdict(Verdict.Decision.BLOCK, "this prepared statement was approved once (" + reused
+                        + ") and has run; prepare it again to ask for a new approval",
+                        List.of("An approval covers one run"), engine.rulesVersion(), null, null, List.of());
+                rt.addUnit(new StatementUnit(i, "<second run of a statement approved under " + reused + ">", "",
+                        null, v, false));
             } else if (type == Wire.EXECUTE) {
                 String portal = ((FrontendMessage.Execute) FrontendCodec.decode(f)).portal();
                 PreparedStatements.Portal p = prepared.portal(portal);
@@ -82,7 +123,8 @@ public final class PolicyProcessor implements Processor {
                 rt.addUnit(j == null
                         ? new StatementUnit(i, "<portal \"" + portal + "\" unknown to Warden>", "", null,
                                 Verdict.allow(engine.rulesVersion()), true)
-                        : new StatementUnit(i, j.text(), j.fingerprint(), p.parameters(), j.verdict(), j.privileged()));
+                        : new StatementUnit(i, j.text(), j.fingerprint(), p.parameters(), j.verdict(), j.privileged())
+                                .approvedAs(p.approvalId(), p.approver()));
                 continue;
             } else if (type == Wire.CLOSE) {
                 prepared.closed((FrontendMessage.Close) FrontendCodec.decode(f));

@@ -17,17 +17,50 @@ import java.util.Map;
 final class PreparedStatements {
     private static final int MAX = 1000;
 
-    record Portal(PolicyProcessor.Judged statement, List<String> parameters) {
+    record Portal(PolicyProcessor.Judged statement, List<String> parameters, String approvalId, String approver) {
+    }
+
+    /** A statement a person approved: it may be bound (and so run) once. */
+    private static final class Approved {
+        final String id;
+        final String approver;
+        boolean used;
+
+        Approved(String id, String approver) {
+            this.id = id;
+            this.approver = approver;
+        }
     }
 
     private final Map<String, PolicyProcessor.Judged> statements = lru();
     private final Map<String, Portal> portals = lru();
+    private final Map<String, Approved> approved = new java.util.HashMap<>(2);
 
     void parsed(String name, PolicyProcessor.Judged j) {
         statements.put(name, j);
+        approved.remove(name);
+    }
+
+    /** The statement was held and then approved under {@code approvalId}: it runs once. */
+    void parsed(String name, PolicyProcessor.Judged j, String approvalId, String approver) {
+        statements.put(name, j);
+        approved.put(name, new Approved(approvalId, approver));
+    }
+
+    /**
+     * The approval id when this Bind would run an approved statement a second time (refuse it), else
+     * null. Call before {@link #bound}.
+     */
+    String reusedApproval(FrontendMessage.Bind b) {
+        Approved a = approved.get(b.statement());
+        return a != null && a.used ? a.id : null;
     }
 
     void bound(FrontendMessage.Bind b) {
+        Approved a = approved.get(b.statement());
+        if (a != null) {
+            a.used = true;
+        }
         PolicyProcessor.Judged j = statements.get(b.statement());
         List<String> values = new ArrayList<>(b.paramValues().length);
         short[] formats = b.paramFormats();
@@ -36,7 +69,7 @@ final class PreparedStatements {
             boolean binary = formats.length == 1 ? formats[0] == 1 : formats.length > i && formats[i] == 1;
             values.add(v == null ? null : binary ? "\\x" + HexFormat.of().formatHex(v) : new String(v, StandardCharsets.UTF_8));
         }
-        portals.put(b.portal(), new Portal(j, values));
+        portals.put(b.portal(), new Portal(j, values, a == null ? null : a.id, a == null ? null : a.approver));
     }
 
     Portal portal(String name) {
@@ -46,6 +79,7 @@ final class PreparedStatements {
     void closed(FrontendMessage.Close c) {
         if (c.kind() == 'S') {
             statements.remove(c.name());
+            approved.remove(c.name());
         } else {
             portals.remove(c.name());
         }

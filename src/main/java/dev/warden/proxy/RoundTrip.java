@@ -116,6 +116,39 @@ public final class RoundTrip {
         strictWait = f;
     }
 
+    private String[] refusalMessage;
+    private Runnable onForwarded;
+
+    /** The refused statement's ErrorResponse, when it is not the rule's own (a denied or expired approval). */
+    void refusalMessage(String sqlState, String message, String hint) {
+        refusalMessage = new String[] {sqlState, message, hint};
+    }
+
+    String[] refusalMessage() {
+        return refusalMessage;
+    }
+
+    /** Runs once the round trip has been sent upstream (an approved statement is then "executed"). */
+    void onForwarded(Runnable r) {
+        onForwarded = r;
+    }
+
+    /** The held statement was approved: nothing is refused (until the rest is judged). */
+    void clearRefusal() {
+        refusal = null;
+        refusedIndex = -1;
+    }
+
+    /** Takes the statement unit of message {@code frameIndex} out of the round trip (null if none). */
+    StatementUnit removeUnitAt(int frameIndex) {
+        for (int i = 0; i < units.size(); i++) {
+            if (units.get(i).frameIndex == frameIndex) {
+                return units.remove(i);
+            }
+        }
+        return null;
+    }
+
     void refuse(int index, Verdict v) {
         refusedIndex = index;
         refusal = v;
@@ -144,6 +177,9 @@ public final class RoundTrip {
     public void forward() {
         settle(Outcome.FORWARDED);
         session.forward(this, frames.size());
+        if (onForwarded != null) {
+            onForwarded.run();
+        }
     }
 
     /** Refuses the whole round trip: the client gets an ErrorResponse with this SQLSTATE; nothing reaches PostgreSQL. */
@@ -159,6 +195,9 @@ public final class RoundTrip {
      */
     public void rejectFrom(int index, String sqlState, String message, String hint) {
         settle(Outcome.REJECTED);
+        if (onForwarded != null && index > 0) {
+            onForwarded.run(); // an approved statement before the refused one still runs
+        }
         session.reject(this, index, sqlState, message, hint);
     }
 

@@ -21,6 +21,9 @@ final class StatementUnit {
     /** DDL, DCL or a write to a classified table: its record must be durable before it runs. */
     final boolean privileged;
     AuditTicket ticket;
+    /** The approval this statement runs under (an approved prepared statement's Execute), else null. */
+    String approvalId;
+    String approver;
     long group;
     Instant forwarded;
     long rows;
@@ -34,6 +37,12 @@ final class StatementUnit {
         this.bindParameters = bindParameters;
         this.verdict = verdict;
         this.privileged = privileged;
+    }
+
+    StatementUnit approvedAs(String id, String by) {
+        this.approvalId = id;
+        this.approver = by;
+        return this;
     }
 
     void succeeded(String tag) {

@@ -223,6 +223,25 @@ class GuardrailsTest {
     }
 
     @Test
+    void ciIdentitiesMayNotCallSetConfig() {
+        String rule = "set_config is blocked for CI identities";
+        for (String fn : List.of("set_config", "pg_catalog.set_config")) {
+            var st = Stmt.of(Kind.SELECT, "SELECT", "SELECT " + fn + "('role', 'admin', false)").functions(fn).build();
+            assertOnly(decide(CI, STAGING, st), Decision.BLOCK, rule);
+            assertAllowedSilently(ALICE, PROD, st);
+        }
+    }
+
+    @Test
+    void dataModifyingWithClausesOfCiJobsNeedApproval() {
+        String rule = "Data-modifying WITH clauses by CI identities need approval";
+        var st = Stmt.of(Kind.SELECT, "SELECT", "WITH d AS (DELETE FROM public.t RETURNING *) SELECT count(*) FROM d")
+                .tables("public.t").writes("public.t").dataModifyingCte().build();
+        assertOnly(decide(CI, STAGING, st), Decision.HOLD, rule);
+        assertAllowedSilently(ALICE, PROD, st);
+    }
+
+    @Test
     void unparseableStatementsNeedApproval() {
         String rule = "Unparseable statements need approval";
         for (Identity who : List.of(CI, ALICE)) {
@@ -247,10 +266,14 @@ class GuardrailsTest {
                 .tables("public.customers").writes("public.customers").dataModifyingCte().build();
         Statement copyIn = Stmt.of(Kind.COPY, "COPY", "COPY public.customers FROM STDIN").copy(CopyDirection.FROM)
                 .tables("public.customers").writes("public.customers").build();
-        for (Statement st : List.of(update, cte, copyIn)) {
+        for (Statement st : List.of(update, copyIn)) {
             assertOnly(decide(CI, STAGING, st), Decision.HOLD, rule);
             assertAllowedSilently(ALICE, STAGING, st);
         }
+        Verdict v = decide(CI, STAGING, cte);
+        assertThat(v.decision()).isEqualTo(Decision.HOLD);
+        assertThat(v.rules()).containsExactlyInAnyOrder(rule, "Data-modifying WITH clauses by CI identities need approval");
+        assertAllowedSilently(ALICE, STAGING, cte);
         assertAllowedSilently(CI, STAGING, Stmt.of(Kind.UPDATE, "UPDATE", "UPDATE public.t SET a = ? WHERE id = ?")
                 .tables("public.t", "public.customers").writes("public.t").where().build());
         assertOnly(decide(CI, STAGING, Stmt.of(Kind.DDL, "ALTER TABLE", "ALTER TABLE public.customers ADD c int")
