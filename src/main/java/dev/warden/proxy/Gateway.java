@@ -263,7 +263,7 @@ public final class Gateway implements AutoCloseable {
     /** The rules' view of a target. */
     TargetFact targetFact(WardenConfig.Target t) {
         return targetFacts.computeIfAbsent(t.name(),
-                n -> new TargetFact(n, t.environment(), new java.util.HashSet<>(t.classifiedTables())));
+                n -> new TargetFact(n, t.environment(), t.allClassifiedTables()));
     }
 
     static Class<? extends SocketChannel> socketChannelClass(Channel client) {
