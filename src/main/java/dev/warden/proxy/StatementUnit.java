@@ -36,6 +36,11 @@ final class StatementUnit {
         this.privileged = privileged;
     }
 
+    /** The same statement under another verdict (a later route step refused it). */
+    StatementUnit withVerdict(Verdict v) {
+        return new StatementUnit(frameIndex, text, fingerprint, bindParameters, v, privileged);
+    }
+
     void succeeded(String tag) {
         if (ticket != null) {
             ticket.completed(StatementOutcome.success(forwarded, Instant.now(), tag, rows, bytes));
