@@ -207,6 +207,7 @@ public final class ResultMasker {
                 }
             }
             case 'E' -> {
+                frame = scrubError(frame, head, alloc);
                 statementDone();
                 if (!(head instanceof QueryP)) {
                     // the server skips everything up to Sync
@@ -228,6 +229,47 @@ public final class ResultMasker {
             }
         }
         return frame;
+    }
+
+    private static final java.util.regex.Pattern QUOTED = java.util.regex.Pattern.compile("\"[^\"]*\"");
+    private static final java.util.regex.Pattern KEY_VALUE = java.util.regex.Pattern.compile("\\)=\\(.*\\)");
+
+    /**
+     * PostgreSQL quotes the offending value in many errors ({@code invalid input syntax for type
+     * integer: "123-45-6789"}, {@code Key (ssn)=(...) already exists}): for a statement that touches
+     * protected relations, quoted values and key values are redacted so that a failing cast cannot
+     * read them out.
+     */
+    private ByteBuf scrubError(ByteBuf frame, Pending head, ByteBufAllocator alloc) {
+        ProtectedCatalog.Snapshot cat = tm.catalog().current();
+        String sql = head instanceof QueryP q && q.index < q.statements.size() ? q.statements.get(q.index)
+                : head instanceof ExecuteP x && portals.get(x.portal()) != null && portals.get(x.portal()).statement() != null
+                ? portals.get(x.portal()).statement().sql : null;
+        if (cat != null && (sql == null ? !protectedDeferred : !lineage(sql, cat).touchesProtected())) {
+            return frame;
+        }
+        var err = (BackendMessage.ErrorResponse) BackendCodec.decode(frame);
+        Map<Character, String> fields = new LinkedHashMap<>(err.fields());
+        boolean changed = false;
+        for (char k : new char[] {'M', 'D', 'H', 'W', 'P'}) {
+            String v = fields.get(k);
+            if (v == null) {
+                continue;
+            }
+            String out = KEY_VALUE.matcher(QUOTED.matcher(v).replaceAll("\"****\"")).replaceAll(")=(****)");
+            out = tm.detectors().redact(out);
+            if (!out.equals(v)) {
+                fields.put(k, out);
+                changed = true;
+            }
+        }
+        if (!changed) {
+            return frame;
+        }
+        ByteBuf out = alloc.buffer(frame.readableBytes());
+        BackendCodec.encode(new BackendMessage.ErrorResponse(fields), out);
+        frame.release();
+        return out;
     }
 
     /** What was masked in the statement that completed last (taken once), or null. */

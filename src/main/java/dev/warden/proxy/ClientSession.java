@@ -406,6 +406,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 legacyStrings("off".equalsIgnoreCase(ps.value()));
             }
         }
+        if (masker != null) {
+            var masked = masker.takeCompleted();
+            if (masked != null) {
+                audit.masked(masked);
+            }
+        }
         audit.serverMessage(frame);
         ctx.write(frame, ctx.voidPromise());
     }

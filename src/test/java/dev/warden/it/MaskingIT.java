@@ -328,4 +328,30 @@ class MaskingIT {
                     .containsExactly(List.of(SSNS[0], PANS[0]), List.of(SSNS[1], PANS[1]));
         }
     }
+
+    @Test
+    void aFailingCastCannotReadAProtectedValueOutOfTheErrorMessage() {
+        assertThatThrownBy(() -> query("SELECT ssn::int FROM customers WHERE id = 1"))
+                .isInstanceOf(SQLException.class)
+                .satisfies(e -> {
+                    assertThat(((SQLException) e).getSQLState()).isEqualTo("22P02");
+                    assertThat(e.getMessage()).contains("\"****\"");
+                    assertNoSecret(e.getMessage());
+                });
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void theAuditRecordsWhichColumnsWereMaskedAndHowManyCells() throws Exception {
+        query("SELECT id, ssn, upper(email) AS audit_probe FROM customers ORDER BY id");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> {
+            var entry = gw.gateway().audit().search(new dev.warden.audit.AuditSearch.Query(null, null, null, null,
+                            "statement", null, "bank", null, dev.warden.audit.AuditSearch.MAX_LIMIT, null)).entries().stream()
+                    .filter(e -> String.valueOf(e.record().get("text")).contains("audit_probe")).findFirst().orElseThrow();
+            assertThat(entry.outcome()).isNotNull();
+            var masked = (java.util.Map<String, Object>) entry.outcome().get("masked");
+            assertThat((List<String>) masked.get("columns")).containsExactly("public.customers.ssn", "<computed>.audit_probe");
+            assertThat(((Number) masked.get("cells")).longValue()).isEqualTo(4);
+        });
+    }
 }
