@@ -31,6 +31,11 @@ public final class Exits {
         }
         Lineage.Result lin = Lineage.of(s.text(), cat);
         if (!lin.touchesProtected()) {
+            if ((s.kind() == Statement.Kind.DO || s.kind() == Statement.Kind.DDL) && bodyNamesProtected(s.text(), cat)
+                    && anyMasked(cat, methods)) {
+                return "its procedural body reads a relation with protected columns, which Warden cannot mask or follow "
+                        + "(it could copy or print the values); run the queries as plain statements";
+            }
             return null;
         }
         Set<String> known = new HashSet<>();
@@ -76,6 +81,23 @@ public final class Exits {
             }
         }
         return null;
+    }
+
+    /** A DO block or a function/procedure body (a string to the lexer) that names a protected relation. */
+    private static boolean bodyNamesProtected(String sql, ProtectedCatalog.Snapshot cat) {
+        for (Tok t : SqlTokens.of(sql)) {
+            if (t.type() != SqlTokens.Type.STRING) {
+                continue;
+            }
+            String body = t.text().toLowerCase(java.util.Locale.ROOT);
+            for (String rel : cat.protectedTables()) {
+                if (java.util.regex.Pattern.compile("(?<![a-z0-9_$])" + java.util.regex.Pattern.quote(
+                        rel.toLowerCase(java.util.Locale.ROOT)) + "(?![a-z0-9_$])").matcher(body).find()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static boolean anyMasked(ProtectedCatalog.Snapshot cat, TargetMasking.Methods methods) {

@@ -354,4 +354,22 @@ class MaskingIT {
             assertThat(((Number) masked.get("cells")).longValue()).isEqualTo(4);
         });
     }
+
+    @Test
+    void simpleQueryProtocolWithSeveralStatementsMasksEachResult() throws Exception {
+        try (Connection c = bank("preferQueryMode=simple"); Statement s = c.createStatement()) {
+            assertThat(s.execute("SELECT 1; SELECT ssn, upper(ssn) FROM customers WHERE id = 1; SELECT city FROM customers WHERE id = 2"))
+                    .isTrue();
+            assertThat(collect(s.getResultSet())).containsExactly(List.of("1"));
+            assertThat(s.getMoreResults()).isTrue();
+            assertThat(collect(s.getResultSet())).containsExactly(List.of("***-**-6789", "****"));
+            assertThat(s.getMoreResults()).isTrue();
+            assertThat(collect(s.getResultSet())).containsExactly(List.of("Denver"));
+        }
+    }
+
+    @Test
+    void aDoBlockReadingProtectedRelationsIsRefused() {
+        assertRefused("DO $$ BEGIN INSERT INTO copies SELECT ssn FROM customers; END $$", "procedural body");
+    }
 }
