@@ -79,6 +79,10 @@ final class RecordCodec {
         p.put("bytesToClient", o.bytesToClient());
         p.put("sqlState", o.sqlState());
         p.put("error", o.errorMessage());
+        if (!o.maskedColumns().isEmpty()) {
+            // only when something was masked, so records without masking encode exactly as before
+            p.put("masked", Map.of("columns", o.maskedColumns(), "cells", o.maskedCells()));
+        }
         Instant start = o.forwarded() != null ? o.forwarded() : received;
         p.put("durationMicros", Math.max(0, Duration.between(start, o.completed()).toNanos() / 1000));
         return p;

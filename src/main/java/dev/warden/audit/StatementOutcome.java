@@ -14,12 +14,26 @@ import java.util.Objects;
  * @param bytesToClient bytes of result data sent to the client
  * @param sqlState      SQLSTATE of the error, null on success
  * @param errorMessage  the error message, null on success
+ * @param maskedColumns result columns Warden masked ("public.customers.ssn", "<computed>.upper"); empty when none
+ * @param maskedCells   how many cells of the result Warden masked
  */
 public record StatementOutcome(Instant forwarded, Instant completed, String commandTag, long rows,
-                               long bytesToClient, String sqlState, String errorMessage) {
+                               long bytesToClient, String sqlState, String errorMessage, java.util.List<String> maskedColumns,
+                               long maskedCells) {
 
     public StatementOutcome {
         Objects.requireNonNull(completed, "completed");
+        maskedColumns = maskedColumns == null ? java.util.List.of() : java.util.List.copyOf(maskedColumns);
+    }
+
+    public StatementOutcome(Instant forwarded, Instant completed, String commandTag, long rows, long bytesToClient,
+                            String sqlState, String errorMessage) {
+        this(forwarded, completed, commandTag, rows, bytesToClient, sqlState, errorMessage, java.util.List.of(), 0);
+    }
+
+    /** The same outcome, with what Warden masked in the statement's result. */
+    public StatementOutcome withMasked(java.util.List<String> columns, long cells) {
+        return new StatementOutcome(forwarded, completed, commandTag, rows, bytesToClient, sqlState, errorMessage, columns, cells);
     }
 
     public static StatementOutcome success(Instant forwarded, Instant completed, String commandTag, long rows,

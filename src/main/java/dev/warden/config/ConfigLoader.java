@@ -119,7 +119,7 @@ public final class ConfigLoader {
         for (Map.Entry<String, Node> e : r.get("targets").entries().entrySet()) {
             Node n = e.getValue();
             n.allowOnly(Set.of("host", "port", "database", "user", "password", "sslmode", "sslrootcert", "connectTimeout",
-                    "environment", "classifiedTables", "roles", "allowStaticUsers"));
+                    "environment", "classifiedTables", "roles", "allowStaticUsers", "masking"));
             Map<String, String> roles = new LinkedHashMap<>();
             for (Map.Entry<String, Node> role : n.get("roles").entries().entrySet()) {
                 roles.put(role.getKey(), secrets.resolve(role.getValue().requiredText(), role.getValue().path()));
@@ -134,7 +134,7 @@ public final class ConfigLoader {
                     secrets.resolve(n.get("password").text(null), n.get("password").path()), mode, rootCert,
                     n.get("connectTimeout").duration(Duration.ofSeconds(5)),
                     n.get("environment").text("production").toLowerCase(), qualifiedTables(n.get("classifiedTables")),
-                    Map.copyOf(roles), n.get("allowStaticUsers").bool(true)));
+                    Map.copyOf(roles), n.get("allowStaticUsers").bool(true), masking(n.get("masking"), baseDir)));
         }
         if (targets.isEmpty()) {
             throw new ConfigException("targets: at least one upstream target is required");
@@ -171,6 +171,61 @@ public final class ConfigLoader {
             out.add(name.contains(".") ? name : "public." + name);
         }
         return List.copyOf(out);
+    }
+
+    private static final Set<String> DETECTORS = Set.of("ssn", "pan", "iban", "aba", "email", "phone");
+
+    /** targets.X.masking: protected columns and their classes, token key, detectors, default methods. */
+    private static WardenConfig.Masking masking(Node m, Path baseDir) {
+        if (m.isMissing()) {
+            return null;
+        }
+        m.allowOnly(Set.of("columns", "tokenKeyFile", "detectors", "defaults"));
+        Map<String, String> columns = new LinkedHashMap<>();
+        for (Map.Entry<String, Node> c : m.get("columns").entries().entrySet()) {
+            String name = c.getKey().trim();
+            String[] parts = name.split("\\.");
+            if (parts.length == 2) {
+                name = "public." + name;
+            } else if (parts.length != 3) {
+                throw c.getValue().error("expected a column such as public.customers.ssn, got '" + c.getKey() + "'");
+            }
+            try {
+                columns.put(name, dev.warden.masking.DataClass.parse(c.getValue().requiredText()).id());
+            } catch (IllegalArgumentException e) {
+                throw c.getValue().error(e.getMessage());
+            }
+        }
+        List<String> detectors = new ArrayList<>();
+        for (Node d : m.get("detectors").items()) {
+            String name = d.requiredText().trim().toLowerCase();
+            if (!DETECTORS.contains(name)) {
+                throw d.error("unknown detector '" + name + "'; use ssn, pan, iban, aba, email or phone");
+            }
+            detectors.add(name);
+        }
+        Map<String, String> defaults = new LinkedHashMap<>();
+        for (Map.Entry<String, Node> d : m.get("defaults").entries().entrySet()) {
+            try {
+                String cls = dev.warden.masking.DataClass.parse(d.getKey()).id();
+                defaults.put(cls, dev.warden.masking.MaskMethod.parse(d.getValue().requiredText()).toString());
+            } catch (IllegalArgumentException e) {
+                throw d.getValue().error(e.getMessage());
+            }
+        }
+        byte[] key = null;
+        if (!m.get("tokenKeyFile").isMissing()) {
+            Path p = existingFile(m.get("tokenKeyFile"), baseDir);
+            try {
+                key = Files.readAllBytes(p);
+            } catch (java.io.IOException e) {
+                throw m.get("tokenKeyFile").error("cannot read " + p + ": " + e.getMessage());
+            }
+            if (key.length < 16) {
+                throw m.get("tokenKeyFile").error("the token key in " + p + " is shorter than 16 bytes");
+            }
+        }
+        return new WardenConfig.Masking(columns, key, detectors, defaults);
     }
 
     private static Path existingFile(Node n, Path baseDir) {

@@ -42,12 +42,40 @@ public record WardenConfig(Listen listen, Http http, Limits limits, ClientTls tl
         }
     }
 
+    /**
+     * A target's masking settings ({@code targets.<name>.masking}); null on the target when absent.
+     *
+     * @param columns      "schema.table.column" to data class ("ssn", "pan", ...)
+     * @param tokenKey     key of the {@code token} method (from tokenKeyFile); null = a random key per start
+     * @param detectors    content detectors for computed text columns: ssn, pan, iban, aba, email, phone
+     * @param defaults     method per data class, overriding the built-in defaults
+     */
+    public record Masking(Map<String, String> columns, byte[] tokenKey, List<String> detectors, Map<String, String> defaults) {
+        public Masking {
+            columns = Map.copyOf(columns);
+            detectors = List.copyOf(detectors);
+            defaults = Map.copyOf(defaults);
+        }
+    }
+
     public enum SslMode { DISABLE, REQUIRE, VERIFY_FULL }
 
     /** An upstream PostgreSQL; the credentials stay in Warden, clients never see them. */
     public record Target(String name, String host, int port, String database, String user, String password,
                          SslMode sslmode, Path sslRootCert, Duration connectTimeout, String environment,
-                         List<String> classifiedTables, Map<String, String> roles, boolean allowStaticUsers) {
+                         List<String> classifiedTables, Map<String, String> roles, boolean allowStaticUsers,
+                         Masking masking) {
+
+        /** Tables the rules treat as classified: classifiedTables plus every table with a masked column. */
+        public java.util.Set<String> allClassifiedTables() {
+            java.util.Set<String> out = new java.util.LinkedHashSet<>(classifiedTables);
+            if (masking != null) {
+                for (String c : masking.columns().keySet()) {
+                    out.add(c.substring(0, c.lastIndexOf('.')));
+                }
+            }
+            return out;
+        }
 
         /** The password Warden uses to log in upstream as {@code role} (the target's user or one of its roles). */
         public String passwordFor(String role) {

@@ -75,6 +75,38 @@ public final class Decision {
                 "masked " + table + "." + column + " (" + method + ")", null, null, false));
     }
 
+    /** Masking methods in order of how much they hide: when rules disagree, the later one in this list wins. */
+    private static final List<String> MASK_STRICTNESS = List.of("none", "partial", "email", "year", "token", "redact", "null");
+    private final java.util.Map<String, String> maskMethods = new java.util.HashMap<>();
+    private final Set<String> predicatesAllowed = new LinkedHashSet<>();
+
+    /**
+     * For masking rules: values of data class {@code dataClass} are shown with {@code method}
+     * ("none", "redact", "partial", "partial:N", "token", "null", "email", "year"). When several
+     * rules choose a method for one class, the one that hides more wins.
+     */
+    public void maskWith(String dataClass, String method) {
+        String m = method.trim().toLowerCase(java.util.Locale.ROOT);
+        String base = m.contains(":") ? m.substring(0, m.indexOf(':')) : m;
+        if (!MASK_STRICTNESS.contains(base)) {
+            throw new IllegalArgumentException("rule \"" + currentRule + "\": unknown masking method " + method);
+        }
+        maskMethods.merge(dataClass.toLowerCase(java.util.Locale.ROOT), m, (a, b) -> {
+            int ra = MASK_STRICTNESS.indexOf(a.contains(":") ? a.substring(0, a.indexOf(':')) : a);
+            int rb = MASK_STRICTNESS.indexOf(base);
+            return rb > ra ? b : a;
+        });
+    }
+
+    /** For masking rules: masked columns of this class may appear in WHERE, JOIN, GROUP BY and ORDER BY. */
+    public void allowPredicates(String dataClass) {
+        predicatesAllowed.add(dataClass.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    MaskingVerdict toMaskingVerdict(String rulesVersion) {
+        return new MaskingVerdict(maskMethods, predicatesAllowed, new ArrayList<>(fired), rulesVersion);
+    }
+
     /** The most restrictive decision any rule reached so far (ALLOW when none). */
     public Verdict.Decision current() {
         Verdict.Decision d = Verdict.Decision.ALLOW;

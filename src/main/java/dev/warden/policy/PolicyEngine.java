@@ -128,6 +128,61 @@ public final class PolicyEngine implements AutoCloseable {
         return Verdict.combine(verdicts);
     }
 
+    private record MaskKey(String rulesVersion, Identity who, TargetFact target, Set<String> classes) {
+    }
+
+    private final java.util.concurrent.ConcurrentHashMap<MaskKey, MaskingVerdict> maskCache = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * How each data class is shown to this identity on this target, from the rules that match a
+     * {@link MaskClass} fact (rules/masking.drl). A class no rule decides is absent from the map (its
+     * default method applies). Cached per rules version, identity and target. Never throws: if the
+     * rules fail, every class is masked with "null" and the failure is named as the rule.
+     */
+    public MaskingVerdict maskingDecision(Identity who, TargetFact target, Set<String> classes) {
+        Rulepack rp = current;
+        MaskKey key = new MaskKey(rp.version(), who, target, Set.copyOf(classes));
+        MaskingVerdict hit = maskCache.get(key);
+        if (hit != null) {
+            return hit;
+        }
+        MaskingVerdict v;
+        try {
+            Decision d = new Decision();
+            KieSession session = rp.kieBase().newKieSession();
+            try {
+                session.setGlobal(Rulepack.GLOBAL, d);
+                session.addEventListener(d.recorder());
+                session.insert(who);
+                session.insert(target);
+                for (String c : classes) {
+                    session.insert(new MaskClass(c));
+                }
+                if (session.fireAllRules(MAX_FIRINGS) >= MAX_FIRINGS) {
+                    throw new IllegalStateException("more than " + MAX_FIRINGS + " rule firings; a masking rule loops");
+                }
+            } finally {
+                session.dispose();
+            }
+            v = d.toMaskingVerdict(rp.version());
+        } catch (RuntimeException | StackOverflowError | LinkageError e) {
+            LOG.warn("masking rules failed, every protected value is shown as NULL: {}", e.toString());
+            java.util.Map<String, String> all = new java.util.HashMap<>();
+            classes.forEach(c -> all.put(c, "null"));
+            return new MaskingVerdict(all, Set.of(), List.of(Verdict.FAIL_CLOSED), rp.version());
+        }
+        if (maskCache.size() > DEFAULT_CACHE_CAPACITY) {
+            maskCache.clear();
+        }
+        maskCache.put(key, v);
+        return v;
+    }
+
+    /** The method per data class for this identity (absent: the class default). */
+    public java.util.Map<String, String> maskingMethods(Identity who, TargetFact target, Set<String> classes) {
+        return maskingDecision(who, target, classes).methods();
+    }
+
     private static Verdict evaluate(Rulepack rp, Identity who, TargetFact target, Statement stmt, int depth) {
         if (depth > MAX_NESTING) {
             throw new IllegalStateException("statements nested more than " + MAX_NESTING + " deep");

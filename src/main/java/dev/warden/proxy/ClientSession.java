@@ -66,6 +66,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final StatementBlocker blocker;
     private final PreparedStatements prepared = new PreparedStatements();
     private final SessionAudit audit;
+    /** Null unless the target masks data: then every server message passes through it. */
+    private dev.warden.masking.ResultMasker masker;
 
     ClientSession(Gateway gw, dev.warden.wire.ClientFrameDecoder decoder) {
         this.gw = gw;
@@ -109,6 +111,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     Identity identity() {
         return identity;
+    }
+
+    dev.warden.masking.ResultMasker masker() {
+        return masker;
     }
 
     TargetFact targetFact() {
@@ -184,7 +190,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         this.targetFact = gw.targetFact(t);
         this.upstreamRole = role;
         state = State.CONNECTING;
-        upstream = UpstreamConnection.open(gw, t, role, params, ctx.channel(), this);
+        dev.warden.masking.TargetMasking tm = gw.masking(t.name());
+        masker = tm == null ? null : new dev.warden.masking.ResultMasker(tm, who, targetFact);
+        upstream = UpstreamConnection.open(gw, t, role, params, ctx.channel(), this, masker);
     }
 
     /**
@@ -396,6 +404,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             var ps = (dev.warden.wire.BackendMessage.ParameterStatus) dev.warden.wire.BackendCodec.decode(frame);
             if (ps.name().equals("standard_conforming_strings")) {
                 legacyStrings("off".equalsIgnoreCase(ps.value()));
+            }
+        }
+        if (masker != null) {
+            var masked = masker.takeCompleted();
+            if (masked != null) {
+                audit.masked(masked);
             }
         }
         audit.serverMessage(frame);

@@ -51,6 +51,7 @@ public final class Gateway implements AutoCloseable {
     private final Path routesDir;
     private final Path rulesDir;
     private PolicyEngine policy;
+    private MaskingSetup masking;
     private final TokenVerifier tokens;
     private DemoIssuer demoIssuer;
     private AuditLog audit;
@@ -94,6 +95,8 @@ public final class Gateway implements AutoCloseable {
         }
         policy = PolicyEngine.start(rulesDir, true);
         audit = AuditLog.open(config.audit(), java.time.Clock.systemUTC());
+        masking = new MaskingSetup(config, policy, random);
+        StatementAnalysis analysis = new StatementAnalysis();
         DefaultCamelContext ctx = new DefaultCamelContext();
         ctx.getCamelContextExtension().setName("warden");
         ctx.setMessageHistory(false);
@@ -101,8 +104,9 @@ public final class Gateway implements AutoCloseable {
         ctx.setLoadHealthChecks(false);
         ctx.getShutdownStrategy().setTimeout(10);
         ctx.getRegistry().bind("wardenPipeline", new WardenPipelineFactory(this));
-        ctx.getRegistry().bind("decideStatements", new PolicyProcessor(policy, new StatementAnalysis()));
+        ctx.getRegistry().bind("decideStatements", new PolicyProcessor(policy, analysis));
         ctx.getRegistry().bind("enforceVerdict", new ForwardProcessor());
+        ctx.getRegistry().bind("protectData", new MaskingProcessor(analysis, policy));
         ctx.getRegistry().bind("auditStatements", new AuditProcessor(audit));
         ctx.getRegistry().bind("auditApi", new AuditApiProcessor(audit, config.http().apiKeys()));
         ctx.getRegistry().bind("gatewayHealth", new HealthProcessor(this));
@@ -263,7 +267,12 @@ public final class Gateway implements AutoCloseable {
     /** The rules' view of a target. */
     TargetFact targetFact(WardenConfig.Target t) {
         return targetFacts.computeIfAbsent(t.name(),
-                n -> new TargetFact(n, t.environment(), new java.util.HashSet<>(t.classifiedTables())));
+                n -> new TargetFact(n, t.environment(), t.allClassifiedTables()));
+    }
+
+    /** The masking of a target, or null when the target has no masking section. */
+    dev.warden.masking.TargetMasking masking(String target) {
+        return masking == null ? null : masking.target(target);
     }
 
     static Class<? extends SocketChannel> socketChannelClass(Channel client) {
@@ -287,6 +296,7 @@ public final class Gateway implements AutoCloseable {
             camel.stop();
         } finally {
             policy.close();
+            masking.close();
             tokens.close();
             // last: flushes the queue and signs the final checkpoint
             audit.close();

@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.List;
 
 /**
  * Attributes the server's answers to the statements that were forwarded, in order: rows and bytes
@@ -46,6 +47,15 @@ final class OutcomeTracker {
 
     long statements() {
         return statements;
+    }
+
+    /** Warden masked cells in the result of the statement whose completion comes next. */
+    void masked(List<String> columns, long cells) {
+        StatementUnit head = inFlight.peekFirst();
+        if (head != null && head.group == answered) {
+            head.maskedColumns = columns;
+            head.maskedCells = cells;
+        }
     }
 
     /** Looks at one server message (which is then forwarded unchanged). */

@@ -69,6 +69,10 @@ final class SessionAudit {
         outcomes.syncPointSent();
     }
 
+    void masked(dev.warden.masking.ResultMasker.Masked m) {
+        outcomes.masked(m.columns(), m.cells());
+    }
+
     void serverMessage(ByteBuf frame) {
         outcomes.serverMessage(frame);
         bytesToClient += frame.readableBytes();

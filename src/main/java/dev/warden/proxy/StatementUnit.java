@@ -28,6 +28,9 @@ final class StatementUnit {
     Instant forwarded;
     long rows;
     long bytes;
+    /** What Warden masked in the result (empty when nothing). */
+    List<String> maskedColumns = List.of();
+    long maskedCells;
 
     StatementUnit(int frameIndex, String text, String fingerprint, List<String> bindParameters, Verdict verdict,
                   boolean privileged) {
@@ -45,15 +48,23 @@ final class StatementUnit {
         return this;
     }
 
+    /** The same statement under another verdict (a later route step refused it). */
+    StatementUnit withVerdict(Verdict v) {
+        return new StatementUnit(frameIndex, text, fingerprint, bindParameters, v, privileged)
+                .approvedAs(approvalId, approver);
+    }
+
     void succeeded(String tag) {
         if (ticket != null) {
-            ticket.completed(StatementOutcome.success(forwarded, Instant.now(), tag, rows, bytes));
+            ticket.completed(StatementOutcome.success(forwarded, Instant.now(), tag, rows, bytes)
+                    .withMasked(maskedColumns, maskedCells));
         }
     }
 
     void failed(String sqlState, String message) {
         if (ticket != null) {
-            ticket.completed(StatementOutcome.error(forwarded, Instant.now(), sqlState, message, bytes));
+            ticket.completed(StatementOutcome.error(forwarded, Instant.now(), sqlState, message, bytes)
+                    .withMasked(maskedColumns, maskedCells));
         }
     }
 

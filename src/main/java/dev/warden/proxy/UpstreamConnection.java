@@ -3,6 +3,7 @@ package dev.warden.proxy;
 import dev.warden.config.WardenConfig.SslMode;
 import dev.warden.config.WardenConfig.Target;
 import dev.warden.identity.scram.Md5Password;
+import dev.warden.masking.ResultMasker;
 import dev.warden.identity.scram.ScramClientSession;
 import dev.warden.identity.scram.ScramException;
 import dev.warden.wire.BackendCodec;
@@ -60,6 +61,8 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     private final Map<String, String> startupParams;
     private final Listener listener;
     private final BackendFrameDecoder decoder;
+    /** Null unless the target masks data; then it sees every message in both directions once logged in. */
+    private final ResultMasker masker;
     private Channel channel;
     private Phase phase = Phase.CONNECTING;
     private ScramClientSession scram;
@@ -68,7 +71,9 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     private int upstreamSecret;
     private boolean tls;
 
-    private UpstreamConnection(Gateway gw, Target target, String role, Map<String, String> startupParams, Listener listener) {
+    private UpstreamConnection(Gateway gw, Target target, String role, Map<String, String> startupParams, Listener listener,
+                               ResultMasker masker) {
+        this.masker = masker;
         this.gw = gw;
         this.target = target;
         this.role = role;
@@ -79,8 +84,8 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     /** Connects on the client's own event loop, with the same transport (epoll or NIO). */
     static UpstreamConnection open(Gateway gw, Target target, String role, Map<String, String> startupParams,
-                                   Channel client, Listener listener) {
-        UpstreamConnection up = new UpstreamConnection(gw, target, role, startupParams, listener);
+                                   Channel client, Listener listener, ResultMasker masker) {
+        UpstreamConnection up = new UpstreamConnection(gw, target, role, startupParams, listener, masker);
         Bootstrap b = new Bootstrap().group(client.eventLoop()).channel(Gateway.socketChannelClass(client))
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) target.connectTimeout().toMillis())
@@ -88,6 +93,9 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline().addLast("frames", up.decoder).addLast("upstream", up);
+                        if (masker != null) {
+                            ch.pipeline().addLast("masking-tap", up.new ClientFrameTap());
+                        }
                     }
                 });
         b.connect(target.host(), target.port()).addListener((ChannelFutureListener) f -> {
@@ -134,7 +142,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (phase == Phase.READY) {
-            listener.upstreamMessage((ByteBuf) msg);
+            listener.upstreamMessage(masker == null ? (ByteBuf) msg : masker.serverMessage((ByteBuf) msg, ctx.alloc()));
             return;
         }
         try {
@@ -338,6 +346,17 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
             channel.writeAndFlush(PgOut.terminate(channel.alloc())).addListener(ChannelFutureListener.CLOSE);
         } else {
             channel.close();
+        }
+    }
+
+    /** Shows the masker every message that goes upstream once logged in, in the order it is written. */
+    private final class ClientFrameTap extends io.netty.channel.ChannelOutboundHandlerAdapter {
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+            if (phase == Phase.READY && msg instanceof ByteBuf b) {
+                masker.clientFrame(b);
+            }
+            ctx.write(msg, promise);
         }
     }
 

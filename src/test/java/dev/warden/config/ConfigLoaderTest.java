@@ -115,7 +115,7 @@ class ConfigLoaderTest {
     void unknownTargetKeyNamesItsFullPathAndListsTheKnownKeys() {
         assertRefused(USERS + TARGETS + "    prot: 5432\n")
                 .hasMessageStartingWith("targets.bank.prot: unknown key")
-                .hasMessageContaining("known keys here are allowStaticUsers, classifiedTables, connectTimeout, database, environment, host, password, port, roles, sslmode, sslrootcert, user");
+                .hasMessageContaining("known keys here are allowStaticUsers, classifiedTables, connectTimeout, database, environment, host, masking, password, port, roles, sslmode, sslrootcert, user");
     }
 
     @Test

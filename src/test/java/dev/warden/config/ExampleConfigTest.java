@@ -15,6 +15,7 @@ class ExampleConfigTest {
         Path copy = dir.resolve("warden.yaml");
         Files.copy(Path.of("config/warden.yaml"), copy);
         Files.writeString(dir.resolve("bank-ca.crt"), "placeholder: only its presence is checked at load\n");
+        Files.writeString(dir.resolve("bank-token.key"), "a token key of at least sixteen bytes\n");
         WardenConfig cfg = ConfigLoader.load(copy, Map.of("WARDEN_BANK_PASSWORD", "s3cret",
                 "WARDEN_ETL_READER_PASSWORD", "r3ader", "WARDEN_API_KEY", "k".repeat(32)));
 
@@ -27,6 +28,11 @@ class ExampleConfigTest {
         assertThat(cfg.user("alice").orElseThrow().mayUse("bank")).isTrue();
         assertThat(cfg.user("alice").orElseThrow().mayUse("other")).isFalse();
         assertThat(bank.passwordFor("etl_reader")).isEqualTo("r3ader");
+        assertThat(bank.masking().columns()).containsEntry("public.customers.ssn", "ssn").containsEntry("public.cards.pan", "pan");
+        assertThat(bank.masking().detectors()).contains("iban", "aba");
+        assertThat(bank.masking().defaults()).containsEntry("ssn", "partial:4").containsEntry("dob", "year");
+        assertThat(bank.masking().tokenKey()).isNotNull();
+        assertThat(bank.allClassifiedTables()).contains("public.customers", "public.accounts", "public.cards");
         assertThat(cfg.oidc().grants()).extracting(g -> g.name()).containsExactly("etl-nightly-main");
     }
 }

@@ -1,0 +1,128 @@
+package dev.warden.proxy;
+
+import dev.warden.masking.Exits;
+import dev.warden.masking.ProtectedCatalog;
+import dev.warden.masking.ResultMasker;
+import dev.warden.masking.TargetMasking;
+import dev.warden.policy.PolicyEngine;
+import dev.warden.policy.Verdict;
+import dev.warden.sql.Statement;
+import dev.warden.wire.FrontendCodec;
+import dev.warden.wire.FrontendMessage;
+import dev.warden.wire.Wire;
+import io.netty.buffer.ByteBuf;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.AsyncProcessorSupport;
+
+/**
+ * Route step {@code protectData}, after {@code decideStatements}: on a target with masking it makes
+ * sure the protected-column catalog is fresh before anything runs (reading it on Warden's catalog
+ * thread, then continuing on the session's event loop), so that the relay only looks columns up;
+ * and it refuses statements that would move protected values past the masking — copies into
+ * other tables, COPY ... TO, predicates on masked columns (42501, rule "Protected data stays masked").
+ * On a target without masking it does nothing.
+ */
+public final class MaskingProcessor extends AsyncProcessorSupport {
+    static final String RULE = "Protected data stays masked";
+
+    private final StatementAnalysis analysis;
+    private final PolicyEngine policy;
+
+    MaskingProcessor(StatementAnalysis analysis, PolicyEngine policy) {
+        this.analysis = analysis;
+        this.policy = policy;
+    }
+
+    @Override
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        RoundTrip rt = exchange.getIn().getBody(RoundTrip.class);
+        ResultMasker masker = rt.session().masker();
+        if (masker == null) {
+            callback.done(true);
+            return true;
+        }
+        TargetMasking tm = masker.target();
+        var fresh = tm.catalog().fresh();
+        if (fresh.isDone()) {
+            check(rt, tm, fresh);
+            callback.done(true);
+            return true;
+        }
+        fresh.whenCompleteAsync((ok, err) -> {
+            try {
+                check(rt, tm, fresh);
+            } finally {
+                callback.done(false);
+            }
+        }, rt.session().channel().eventLoop());
+        return false;
+    }
+
+    private void check(RoundTrip rt, TargetMasking tm, java.util.concurrent.CompletableFuture<ProtectedCatalog.Snapshot> fresh) {
+        ProtectedCatalog.Snapshot cat;
+        try {
+            cat = fresh.join();
+        } catch (RuntimeException e) {
+            Throwable c = e.getCause() != null ? e.getCause() : e;
+            refuse(rt, firstStatement(rt), c.getMessage() + "; statements are refused until it can, so that no protected "
+                    + "value leaves unmasked");
+            return;
+        }
+        ClientSession s = rt.session();
+        TargetMasking.Methods methods = tm.methods(s.identity(), s.targetFact());
+        List<ByteBuf> frames = rt.frames();
+        int limit = rt.refusedIndex() < 0 ? frames.size() : rt.refusedIndex();
+        for (int i = 0; i < limit; i++) {
+            ByteBuf f = frames.get(i);
+            byte type = f.getByte(f.readerIndex());
+            List<String> texts;
+            if (type == Wire.QUERY) {
+                texts = analysis.split(((FrontendMessage.Query) FrontendCodec.decode(f)).sql());
+            } else if (type == Wire.PARSE) {
+                texts = analysis.split(((FrontendMessage.Parse) FrontendCodec.decode(f)).sql());
+            } else {
+                continue;
+            }
+            for (String text : texts) {
+                Statement st = analysis.analyze(text, s.searchPath());
+                String why = Exits.check(st, cat, methods);
+                if (why != null) {
+                    refuse(rt, i, why);
+                    return;
+                }
+            }
+        }
+    }
+
+    private static int firstStatement(RoundTrip rt) {
+        List<ByteBuf> frames = rt.frames();
+        for (int i = 0; i < frames.size(); i++) {
+            byte t = frames.get(i).getByte(frames.get(i).readerIndex());
+            if (t == Wire.QUERY || t == Wire.PARSE || t == Wire.FUNCTION_CALL || t == Wire.EXECUTE) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private void refuse(RoundTrip rt, int index, String why) {
+        if (index < 0) {
+            return;
+        }
+        Verdict block = new Verdict(Verdict.Decision.BLOCK, why, List.of(RULE), policy.rulesVersion(), null, null, List.of());
+        List<StatementUnit> units = rt.units();
+        List<StatementUnit> replaced = new ArrayList<>(units.size());
+        for (StatementUnit u : units) {
+            replaced.add(u.frameIndex == index ? u.withVerdict(Verdict.combine(u.verdict, block)) : u);
+        }
+        if (!units.isEmpty()) {
+            units.clear();
+            units.addAll(replaced);
+        }
+        rt.refuse(index, block);
+        rt.verdict(rt.getVerdict() == null ? block : Verdict.combine(rt.getVerdict(), block));
+    }
+}
