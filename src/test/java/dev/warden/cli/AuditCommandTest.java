@@ -39,7 +39,9 @@ class AuditCommandTest {
     @BeforeEach
     void writeATrail() throws Exception {
         storeFile = dir.resolve("data/audit");
-        AuditSettings s = AuditSettings.defaults(dir.resolve("data")).withInstanceId("i-cli");
+        AuditSettings s = AuditSettings.defaults(dir.resolve("data")).withInstanceId("i-cli")
+                // strict: every outcome is a record of its own, so positions below are fixed (no folding)
+                .withDurability(AuditSettings.Durability.STRICT, java.time.Duration.ofMillis(5));
         try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
             for (int i = 0; i < 25; i++) {
                 Identity id = i % 2 == 0 ? Identity.staticUser("alice") : Identity.staticUser("bob");
