@@ -335,6 +335,9 @@ public final class Approvals implements AutoCloseable {
                 try {
                     ApprovalRequest r = store.load(c, approvalId, true).orElseThrow(() ->
                             new ApprovalException(404, "no approval request " + approvalId));
+                    if (nonce != null && store.nonceUsed(c, nonce)) {
+                        throw new ApprovalException(403, "this link was used already; each link decides once");
+                    }
                     if (r.state() != State.PENDING) {
                         throw new ApprovalException(409, approvalId + " is already " + r.state().db()
                                 + "; decisions are only taken on pending requests");
@@ -355,9 +358,6 @@ public final class Approvals implements AutoCloseable {
                                 + "; approvals must come from distinct reviewers");
                     }
                     if (nonce != null) {
-                        if (store.nonceUsed(c, nonce)) {
-                            throw new ApprovalException(403, "this link was used already; each link decides once");
-                        }
                         store.useNonce(c, nonce, approvalId, now);
                     }
                     Vote vote = new Vote(reviewer, approve, why, now, from, via);

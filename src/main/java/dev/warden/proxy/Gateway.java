@@ -1,5 +1,9 @@
 package dev.warden.proxy;
 
+import dev.warden.approval.ApprovalApi;
+import dev.warden.approval.ApprovalMail;
+import dev.warden.approval.ApprovalPages;
+import dev.warden.approval.Approvals;
 import dev.warden.config.ConfigException;
 import dev.warden.config.WardenConfig;
 import dev.warden.audit.AuditLog;
@@ -54,6 +58,7 @@ public final class Gateway implements AutoCloseable {
     private final TokenVerifier tokens;
     private DemoIssuer demoIssuer;
     private AuditLog audit;
+    private Approvals approvals;
     private final java.util.concurrent.atomic.AtomicLong sessionIds = new java.util.concurrent.atomic.AtomicLong();
     private final String sessionPrefix = Long.toHexString(System.currentTimeMillis()) + "-";
     private final java.util.concurrent.atomic.AtomicLong loginFailures = new java.util.concurrent.atomic.AtomicLong();
@@ -94,6 +99,11 @@ public final class Gateway implements AutoCloseable {
         }
         policy = PolicyEngine.start(rulesDir, true);
         audit = AuditLog.open(config.audit(), java.time.Clock.systemUTC());
+        if (config.approvals().enabled()) {
+            // in the audit's control store; the audit's instance id owns this gateway's holds
+            approvals = Approvals.start(config.approvals(), config.audit().store(), audit, java.time.Clock.systemUTC(),
+                    audit.instanceId());
+        }
         DefaultCamelContext ctx = new DefaultCamelContext();
         ctx.getCamelContextExtension().setName("warden");
         ctx.setMessageHistory(false);
@@ -106,6 +116,9 @@ public final class Gateway implements AutoCloseable {
         ctx.getRegistry().bind("auditStatements", new AuditProcessor(audit));
         ctx.getRegistry().bind("auditApi", new AuditApiProcessor(audit, config.http().apiKeys()));
         ctx.getRegistry().bind("gatewayHealth", new HealthProcessor(this));
+        ctx.getRegistry().bind("approvalPages", new ApprovalPages(approvals, config.http().apiKeys()));
+        ctx.getRegistry().bind("approvalApi", new ApprovalApi(approvals, config.http().apiKeys()));
+        ctx.getRegistry().bind("approvalMailProperties", ApprovalMail.javaMailProperties(config.approvals().mail()));
         if (config.http().enabled()) {
             VertxPlatformHttpServerConfiguration http = new VertxPlatformHttpServerConfiguration();
             http.setBindHost(config.http().host());
@@ -117,6 +130,7 @@ public final class Gateway implements AutoCloseable {
         p.setProperty("warden.listen.port", Integer.toString(config.listen().port()));
         p.setProperty("warden.netty.nativeTransport", Boolean.toString(config.listen().nativeTransport() && Epoll.isAvailable()));
         p.setProperty("warden.netty.workerCount", Integer.toString(workerThreads()));
+        p.putAll(ApprovalMail.properties(config.approvals().mail()));
         ctx.getPropertiesComponent().setInitialProperties(p);
         List<Resource> resources = new ArrayList<>();
         for (Path f : routeFiles) {
@@ -128,6 +142,9 @@ public final class Gateway implements AutoCloseable {
         }
         ctx.start();
         camel = ctx;
+        if (approvals != null) {
+            approvals.notifyWith(ApprovalMail.notifier(ctx.createProducerTemplate()));
+        }
         // after the HTTP port is up: the demo issuer is served by this very gateway
         tokens.prefetchKeys(java.time.Instant.now());
         LOG.info("Warden listening on {}:{} ({} event-loop thread(s), {} transport), HTTP {}, targets {}, rules {} ({}), routes {}",
@@ -196,6 +213,11 @@ public final class Gateway implements AutoCloseable {
 
     public AuditLog audit() {
         return audit;
+    }
+
+    /** The approval service for held statements; null when approvals.enabled is false. */
+    public Approvals approvals() {
+        return approvals;
     }
 
     String newSessionId() {
@@ -286,6 +308,9 @@ public final class Gateway implements AutoCloseable {
         try {
             camel.stop();
         } finally {
+            if (approvals != null) {
+                approvals.close(); // before the audit: its last steps are audit records
+            }
             policy.close();
             tokens.close();
             // last: flushes the queue and signs the final checkpoint
