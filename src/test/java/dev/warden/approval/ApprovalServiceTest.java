@@ -249,6 +249,29 @@ class ApprovalServiceTest {
 
     @ParameterizedTest
     @EnumSource(Kind.class)
+    void aFailedNotificationIsAuditedAndTheRequestStaysDecidable(Kind kind) throws Exception {
+        try (ApprovalFixture f = ApprovalFixture.open(dir, ApprovalFixture.fresh(kind), "i-a", ApprovalFixture.settings(dir))) {
+            f.approvals.notifyWith(n -> {
+                if (n.reviewer().equals(BOB)) {
+                    throw new java.io.IOException("552 mailbox full");
+                }
+                f.sent.add(n);
+            });
+            Hold h = get(f.approvals.request(ApprovalFixture.hold("dba", "DROP TABLE customers", HASH, Mode.WAIT)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> !f.records(h.id(), "notified").isEmpty());
+            @SuppressWarnings("unchecked")
+            var detail = (java.util.Map<String, Object>) f.records(h.id(), "notified").get(0).record().get("detail");
+            assertThat((List<String>) detail.get("recipients")).containsExactlyInAnyOrder(ALICE, CAROL);
+            assertThat((List<String>) detail.get("failed")).containsExactly(BOB);
+            assertThat(String.valueOf(detail.get("error"))).contains("mailbox full");
+            assertThat(state(f, h.id())).isEqualTo(State.PENDING);
+            get(f.approvals.decide(h.id(), BOB, true, null, "b", "api-key:0", null));
+            assertThat(get(h.decision()).outcome()).isEqualTo(Outcome.APPROVED);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
     void aSecondInstanceSharingTheStoreCanDecideMyHold(Kind kind) throws Exception {
         // two services, two instance ids, one store (a named in-memory H2 database is shared within the JVM)
         var store = ApprovalFixture.fresh(kind);

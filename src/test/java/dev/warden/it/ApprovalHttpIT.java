@@ -258,4 +258,25 @@ class ApprovalHttpIT {
             assertThat(again.body()).contains("already denied");
         }
     }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void withoutMailTheRouteDeliversNothingAndTheAuditSaysSo() throws Exception {
+        try (TestGateway gw = TestGateway.builder().apiKey(API_KEY).approvals(String.join("\n",
+                "  linkKeyFile: " + dir.resolve("link.key"),
+                "  groups:",
+                "    dba:",
+                "      reviewers: [" + ALICE + "]", "")).start()) {
+            Approvals.Hold h = gw.gateway().approvals().request(hold("DROP TABLE customers")).get(10, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(approvalRecords(gw, h.id()))
+                    .anySatisfy(e -> assertThat(e.record()).containsEntry("event", "notified")));
+            var notified = approvalRecords(gw, h.id()).stream().filter(e -> "notified".equals(e.record().get("event")))
+                    .findFirst().orElseThrow();
+            var detail = (Map<String, Object>) notified.record().get("detail");
+            assertThat((List<String>) detail.get("failed")).containsExactly(ALICE);
+            assertThat((List<String>) detail.get("recipients")).isEmpty();
+            assertThat(String.valueOf(detail.get("error"))).contains("approvals.mail is off");
+            assertThat(state(gw, h.id())).isEqualTo(ApprovalRequest.State.PENDING);
+        }
+    }
 }
