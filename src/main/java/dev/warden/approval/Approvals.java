@@ -126,6 +126,7 @@ public final class Approvals implements AutoCloseable {
     private final ScheduledThreadPoolExecutor poller;
     private volatile Notifier notifier;
     private volatile boolean closed;
+    private boolean pollFailing; // poller thread only
 
     private Approvals(ApprovalSettings settings, ApprovalStore store, AuditLog audit, Clock clock, String instanceId,
                       LinkTokens tokens) {
@@ -562,8 +563,15 @@ public final class Approvals implements AutoCloseable {
         try {
             expireDue();
             pollHolds();
+            if (pollFailing) {
+                pollFailing = false;
+                LOG.info("approvals: the control store answers again");
+            }
         } catch (Throwable t) {
-            LOG.warn("approvals poll failed: {}", t.toString());
+            if (!pollFailing) { // once per outage, not every interval
+                pollFailing = true;
+                LOG.warn("approvals: cannot poll the control store (decisions and expiry wait until it answers): {}", t.toString());
+            }
         }
     }
 
