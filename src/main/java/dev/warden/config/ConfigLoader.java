@@ -48,7 +48,7 @@ public final class ConfigLoader {
             throw new ConfigException("config is not valid YAML: " + e.getMessage(), e);
         }
         Node r = new Node(root, "");
-        r.allowOnly(Set.of("listen", "http", "limits", "tls", "users", "targets", "oidc", "audit"));
+        r.allowOnly(Set.of("listen", "http", "limits", "tls", "users", "targets", "oidc", "audit", "approvals"));
 
         Node l = r.get("listen");
         l.allowOnly(Set.of("host", "port", "workerThreads", "nativeTransport"));
@@ -156,8 +156,9 @@ public final class ConfigLoader {
             }
         }
         AuditSettings audit = AuditSection.parse(r.get("audit"), baseDir == null ? Path.of(".") : baseDir, secrets);
+        var approvals = ApprovalsSection.parse(r.get("approvals"), baseDir == null ? Path.of(".") : baseDir, secrets, http);
         return new WardenConfig(listen, http, limits, tls, List.copyOf(users), Collections.unmodifiableMap(targets), oidc,
-                audit);
+                audit, approvals);
     }
 
     /** Table names as the policy sees them: schema-qualified (public. when no schema is given), lower case. */

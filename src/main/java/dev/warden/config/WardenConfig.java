@@ -5,12 +5,20 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import dev.warden.approval.ApprovalSettings;
 import dev.warden.audit.AuditSettings;
 import dev.warden.identity.oidc.OidcSettings;
 
 /** The whole configuration, immutable once loaded and validated. Every key is documented in config/warden.yaml. */
 public record WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets,
-                           OidcSettings oidc, AuditSettings audit) {
+                           OidcSettings oidc, AuditSettings audit, ApprovalSettings approvals) {
+
+    /** Without an approvals section: defaults (enabled, no groups, no mail, link key under data/). */
+    public WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets,
+                        OidcSettings oidc, AuditSettings audit) {
+        this(listen, http, limits, tls, users, targets, oidc, audit,
+                ApprovalSettings.defaults(Path.of("data"), "http://" + http.host() + ":" + http.port()));
+    }
 
     /** Warden's HTTP port (REST API, approval pages, demo issuer); routes under routes/http/. */
     public record Http(boolean enabled, String host, int port, List<String> apiKeys) {

@@ -1,5 +1,9 @@
 package dev.warden.proxy;
 
+import dev.warden.approval.ApprovalApi;
+import dev.warden.approval.ApprovalMail;
+import dev.warden.approval.ApprovalPages;
+import dev.warden.approval.Approvals;
 import dev.warden.config.ConfigException;
 import dev.warden.config.WardenConfig;
 import dev.warden.audit.AuditLog;
@@ -55,6 +59,7 @@ public final class Gateway implements AutoCloseable {
     private final TokenVerifier tokens;
     private DemoIssuer demoIssuer;
     private AuditLog audit;
+    private Approvals approvals;
     private final java.util.concurrent.atomic.AtomicLong sessionIds = new java.util.concurrent.atomic.AtomicLong();
     private final String sessionPrefix = Long.toHexString(System.currentTimeMillis()) + "-";
     private final java.util.concurrent.atomic.AtomicLong loginFailures = new java.util.concurrent.atomic.AtomicLong();
@@ -97,6 +102,11 @@ public final class Gateway implements AutoCloseable {
         audit = AuditLog.open(config.audit(), java.time.Clock.systemUTC());
         masking = new MaskingSetup(config, policy, random);
         StatementAnalysis analysis = new StatementAnalysis();
+        if (config.approvals().enabled()) {
+            // in the audit's control store; the audit's instance id owns this gateway's holds
+            approvals = Approvals.start(config.approvals(), config.audit().store(), audit, java.time.Clock.systemUTC(),
+                    audit.instanceId());
+        }
         DefaultCamelContext ctx = new DefaultCamelContext();
         ctx.getCamelContextExtension().setName("warden");
         ctx.setMessageHistory(false);
@@ -104,12 +114,19 @@ public final class Gateway implements AutoCloseable {
         ctx.setLoadHealthChecks(false);
         ctx.getShutdownStrategy().setTimeout(10);
         ctx.getRegistry().bind("wardenPipeline", new WardenPipelineFactory(this));
-        ctx.getRegistry().bind("decideStatements", new PolicyProcessor(policy, analysis));
+        PolicyProcessor decide = new PolicyProcessor(policy, analysis);
+        MaskingProcessor protect = new MaskingProcessor(analysis, policy);
+        AuditProcessor record = new AuditProcessor(audit);
+        ctx.getRegistry().bind("decideStatements", decide);
         ctx.getRegistry().bind("enforceVerdict", new ForwardProcessor());
-        ctx.getRegistry().bind("protectData", new MaskingProcessor(analysis, policy));
-        ctx.getRegistry().bind("auditStatements", new AuditProcessor(audit));
+        ctx.getRegistry().bind("protectData", protect);
+        ctx.getRegistry().bind("auditStatements", record);
+        ctx.getRegistry().bind("holdForApproval", new HoldProcessor(approvals, decide, record, protect));
         ctx.getRegistry().bind("auditApi", new AuditApiProcessor(audit, config.http().apiKeys()));
         ctx.getRegistry().bind("gatewayHealth", new HealthProcessor(this));
+        ctx.getRegistry().bind("approvalPages", new ApprovalPages(approvals, config.http().apiKeys()));
+        ctx.getRegistry().bind("approvalApi", new ApprovalApi(approvals, config.http().apiKeys()));
+        ctx.getRegistry().bind("approvalMailProperties", ApprovalMail.javaMailProperties(config.approvals().mail()));
         if (config.http().enabled()) {
             VertxPlatformHttpServerConfiguration http = new VertxPlatformHttpServerConfiguration();
             http.setBindHost(config.http().host());
@@ -121,6 +138,7 @@ public final class Gateway implements AutoCloseable {
         p.setProperty("warden.listen.port", Integer.toString(config.listen().port()));
         p.setProperty("warden.netty.nativeTransport", Boolean.toString(config.listen().nativeTransport() && Epoll.isAvailable()));
         p.setProperty("warden.netty.workerCount", Integer.toString(workerThreads()));
+        p.putAll(ApprovalMail.properties(config.approvals().mail()));
         ctx.getPropertiesComponent().setInitialProperties(p);
         List<Resource> resources = new ArrayList<>();
         for (Path f : routeFiles) {
@@ -132,6 +150,9 @@ public final class Gateway implements AutoCloseable {
         }
         ctx.start();
         camel = ctx;
+        if (approvals != null) {
+            approvals.notifyWith(ApprovalMail.notifier(ctx.createProducerTemplate()));
+        }
         // after the HTTP port is up: the demo issuer is served by this very gateway
         tokens.prefetchKeys(java.time.Instant.now());
         LOG.info("Warden listening on {}:{} ({} event-loop thread(s), {} transport), HTTP {}, targets {}, rules {} ({}), routes {}",
@@ -200,6 +221,11 @@ public final class Gateway implements AutoCloseable {
 
     public AuditLog audit() {
         return audit;
+    }
+
+    /** The approval service for held statements; null when approvals.enabled is false. */
+    public Approvals approvals() {
+        return approvals;
     }
 
     String newSessionId() {
@@ -295,6 +321,9 @@ public final class Gateway implements AutoCloseable {
         try {
             camel.stop();
         } finally {
+            if (approvals != null) {
+                approvals.close(); // before the audit: its last steps are audit records
+            }
             policy.close();
             masking.close();
             tokens.close();

@@ -61,6 +61,23 @@ public final class MaskingProcessor extends AsyncProcessorSupport {
         return false;
     }
 
+    /**
+     * Checks the round trip again (after a held statement was approved and the rest of it judged);
+     * completes on the session's event loop. Nothing to do on a target without masking.
+     */
+    java.util.concurrent.CompletableFuture<Void> recheck(RoundTrip rt) {
+        ResultMasker masker = rt.session().masker();
+        if (masker == null) {
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        }
+        TargetMasking tm = masker.target();
+        var fresh = tm.catalog().fresh();
+        return fresh.handleAsync((ok, err) -> {
+            check(rt, tm, fresh);
+            return null;
+        }, rt.session().channel().eventLoop());
+    }
+
     private void check(RoundTrip rt, TargetMasking tm, java.util.concurrent.CompletableFuture<ProtectedCatalog.Snapshot> fresh) {
         ProtectedCatalog.Snapshot cat;
         try {

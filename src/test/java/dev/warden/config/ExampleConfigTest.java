@@ -17,7 +17,7 @@ class ExampleConfigTest {
         Files.writeString(dir.resolve("bank-ca.crt"), "placeholder: only its presence is checked at load\n");
         Files.writeString(dir.resolve("bank-token.key"), "a token key of at least sixteen bytes\n");
         WardenConfig cfg = ConfigLoader.load(copy, Map.of("WARDEN_BANK_PASSWORD", "s3cret",
-                "WARDEN_ETL_READER_PASSWORD", "r3ader", "WARDEN_API_KEY", "k".repeat(32)));
+                "WARDEN_ETL_READER_PASSWORD", "r3ader", "WARDEN_API_KEY", "k".repeat(32), "WARDEN_SMTP_PASSWORD", "smtp-pw"));
 
         assertThat(cfg.listen().port()).isEqualTo(7432);
         assertThat(cfg.limits().maxMessageBytes()).isEqualTo(64 << 20);
@@ -34,5 +34,9 @@ class ExampleConfigTest {
         assertThat(bank.masking().tokenKey()).isNotNull();
         assertThat(bank.allClassifiedTables()).contains("public.customers", "public.accounts", "public.cards");
         assertThat(cfg.oidc().grants()).extracting(g -> g.name()).containsExactly("etl-nightly-main");
+        assertThat(cfg.approvals().groups()).containsOnlyKeys("dba", "security");
+        assertThat(cfg.approvals().groups().get("security").required()).isEqualTo(2);
+        assertThat(cfg.approvals().mail().password()).isEqualTo("smtp-pw");
+        assertThat(cfg.approvals().linkKeyFile()).isEqualTo(dir.resolve("data/approval-link.key"));
     }
 }

@@ -127,6 +127,7 @@ public final class TestGateway implements AutoCloseable {
         private String limits = "";
         private String oidc = "";
         private String audit = "";
+        private String approvals = "";
         private String apiKey;
         private dev.warden.identity.oidc.DemoIssuer demoIssuer;
         private Path baseDir = Path.of(".");
@@ -174,6 +175,12 @@ public final class TestGateway implements AutoCloseable {
         /** The whole audit: section body, keys indented by two spaces (default: a fresh H2 store per gateway). */
         public Builder audit(String body) {
             this.audit = body.endsWith("\n") ? body : body + "\n";
+            return this;
+        }
+
+        /** The whole approvals: section body (groups, mail, timeout ...), keys indented by two spaces. */
+        public Builder approvals(String body) {
+            this.approvals = body.endsWith("\n") ? body : body + "\n";
             return this;
         }
 
@@ -248,6 +255,9 @@ public final class TestGateway implements AutoCloseable {
                 y.append("oidc:\n").append(oidc);
             }
             y.append("audit:\n").append(audit.isEmpty() ? "  store: " + freshAuditStore() + "\n" : audit);
+            if (!approvals.isEmpty()) {
+                y.append("approvals:\n").append(approvals);
+            }
             return y.toString();
         }
 
