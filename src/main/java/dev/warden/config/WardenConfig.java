@@ -7,10 +7,17 @@ import java.util.Map;
 import java.util.Optional;
 import dev.warden.audit.AuditSettings;
 import dev.warden.identity.oidc.OidcSettings;
+import dev.warden.report.ReportSettings;
 
 /** The whole configuration, immutable once loaded and validated. Every key is documented in config/warden.yaml. */
 public record WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets,
-                           OidcSettings oidc, AuditSettings audit) {
+                           OidcSettings oidc, AuditSettings audit, ReportSettings reports) {
+
+    /** Without a reports section: the defaults (configs written before reports existed keep loading). */
+    public WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets,
+                        OidcSettings oidc, AuditSettings audit) {
+        this(listen, http, limits, tls, users, targets, oidc, audit, ReportSettings.defaults(Path.of("data"), Map.of()));
+    }
 
     /** Warden's HTTP port (REST API, approval pages, demo issuer); routes under routes/http/. */
     public record Http(boolean enabled, String host, int port, List<String> apiKeys) {
