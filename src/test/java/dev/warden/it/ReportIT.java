@@ -334,6 +334,15 @@ class ReportIT {
         KeyPair key = SigningKeys.loadOrGenerate(gw.gateway().config().audit().signingKeyFile(), false);
         Map<ReportSettings.Format, Path> files = ReportFiles.write(r, dir, List.of(ReportSettings.Format.values()), key);
 
+        // kept for docs/reports.md (a sample from a real run)
+        Path sample = Path.of("target/report-sample");
+        Files.createDirectories(sample);
+        for (Path f : files.values()) {
+            Files.copy(f, sample.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(dev.warden.report.ReportSignature.sigFileFor(f), sample.resolve(f.getFileName() + ".sig"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+
         // JSON parses, and reads back into the same content
         JsonNode json = JSON.readTree(files.get(ReportSettings.Format.JSON).toFile());
         assertThat(json.at("/exceptions/blockedStatements").asLong()).isEqualTo(r.exceptions().blockedStatements());
