@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.warden.audit.AuditSettings;
 import dev.warden.identity.oidc.OidcSettings;
+import dev.warden.report.ReportSettings;
 import dev.warden.identity.scram.ScramVerifier;
 import java.util.Collections;
 import java.util.stream.Collectors;
@@ -48,7 +49,7 @@ public final class ConfigLoader {
             throw new ConfigException("config is not valid YAML: " + e.getMessage(), e);
         }
         Node r = new Node(root, "");
-        r.allowOnly(Set.of("listen", "http", "limits", "tls", "users", "targets", "oidc", "audit", "approvals"));
+        r.allowOnly(Set.of("listen", "http", "limits", "tls", "users", "targets", "oidc", "audit", "approvals", "reports"));
 
         Node l = r.get("listen");
         l.allowOnly(Set.of("host", "port", "workerThreads", "nativeTransport"));
@@ -157,8 +158,12 @@ public final class ConfigLoader {
         }
         AuditSettings audit = AuditSection.parse(r.get("audit"), baseDir == null ? Path.of(".") : baseDir, secrets);
         var approvals = ApprovalsSection.parse(r.get("approvals"), baseDir == null ? Path.of(".") : baseDir, secrets, http);
+        Map<String, List<String>> classified = new LinkedHashMap<>();
+        targets.forEach((name, target) -> classified.put(name, target.classifiedTables()));
+        ReportSettings reports = ReportsSection.parse(r.get("reports"), baseDir == null ? Path.of(".") : baseDir,
+                secrets, classified, true);
         return new WardenConfig(listen, http, limits, tls, List.copyOf(users), Collections.unmodifiableMap(targets), oidc,
-                audit, approvals);
+                audit, approvals, reports);
     }
 
     /** Table names as the policy sees them: schema-qualified (public. when no schema is given), lower case. */

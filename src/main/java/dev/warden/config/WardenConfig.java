@@ -8,16 +8,25 @@ import java.util.Optional;
 import dev.warden.approval.ApprovalSettings;
 import dev.warden.audit.AuditSettings;
 import dev.warden.identity.oidc.OidcSettings;
+import dev.warden.report.ReportSettings;
 
 /** The whole configuration, immutable once loaded and validated. Every key is documented in config/warden.yaml. */
 public record WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets,
-                           OidcSettings oidc, AuditSettings audit, ApprovalSettings approvals) {
+                           OidcSettings oidc, AuditSettings audit, ApprovalSettings approvals, ReportSettings reports) {
 
-    /** Without an approvals section: defaults (enabled, no groups, no mail, link key under data/). */
+    /** Without approvals and reports sections: their defaults (older configs keep loading). */
     public WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets,
                         OidcSettings oidc, AuditSettings audit) {
         this(listen, http, limits, tls, users, targets, oidc, audit,
-                ApprovalSettings.defaults(Path.of("data"), "http://" + http.host() + ":" + http.port()));
+                ApprovalSettings.defaults(Path.of("data"), "http://" + http.host() + ":" + http.port()),
+                ReportSettings.defaults(Path.of("data"), Map.of()));
+    }
+
+    /** Without a reports section: its defaults. */
+    public WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets,
+                        OidcSettings oidc, AuditSettings audit, ApprovalSettings approvals) {
+        this(listen, http, limits, tls, users, targets, oidc, audit, approvals,
+                ReportSettings.defaults(Path.of("data"), Map.of()));
     }
 
     /** Warden's HTTP port (REST API, approval pages, demo issuer); routes under routes/http/. */

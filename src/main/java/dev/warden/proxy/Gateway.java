@@ -7,6 +7,12 @@ import dev.warden.approval.Approvals;
 import dev.warden.config.ConfigException;
 import dev.warden.config.WardenConfig;
 import dev.warden.audit.AuditLog;
+import dev.warden.audit.SigningKeys;
+import dev.warden.report.ReportApiProcessor;
+import dev.warden.report.ReportMailProcessor;
+import dev.warden.report.ReportScheduleProcessor;
+import dev.warden.report.ReportService;
+import org.apache.camel.component.quartz.QuartzComponent;
 import dev.warden.identity.oidc.DemoIssuer;
 import dev.warden.identity.oidc.OidcSettings;
 import dev.warden.identity.oidc.TokenVerifier;
@@ -60,6 +66,7 @@ public final class Gateway implements AutoCloseable {
     private DemoIssuer demoIssuer;
     private AuditLog audit;
     private Approvals approvals;
+    private ReportService reports;
     private final java.util.concurrent.atomic.AtomicLong sessionIds = new java.util.concurrent.atomic.AtomicLong();
     private final String sessionPrefix = Long.toHexString(System.currentTimeMillis()) + "-";
     private final java.util.concurrent.atomic.AtomicLong loginFailures = new java.util.concurrent.atomic.AtomicLong();
@@ -127,6 +134,14 @@ public final class Gateway implements AutoCloseable {
         ctx.getRegistry().bind("approvalPages", new ApprovalPages(approvals, config.http().apiKeys()));
         ctx.getRegistry().bind("approvalApi", new ApprovalApi(approvals, config.http().apiKeys()));
         ctx.getRegistry().bind("approvalMailProperties", ApprovalMail.javaMailProperties(config.approvals().mail()));
+        reports = new ReportService(config.reports(), config.audit().store(), audit,
+                SigningKeys.loadOrGenerate(config.audit().signingKeyFile(), false));
+        reports.start();
+        ctx.getRegistry().bind("reportSchedule", new ReportScheduleProcessor(reports));
+        ctx.getRegistry().bind("reportMail", new ReportMailProcessor(reports));
+        ctx.getRegistry().bind("reportApi", new ReportApiProcessor(reports, config.http().apiKeys()));
+        ctx.getRegistry().bind("reportMailProperties", reports.mailProperties());
+        ctx.getRegistry().bind("quartz", quartz(audit.instanceId()));
         if (config.http().enabled()) {
             VertxPlatformHttpServerConfiguration http = new VertxPlatformHttpServerConfiguration();
             http.setBindHost(config.http().host());
@@ -139,6 +154,7 @@ public final class Gateway implements AutoCloseable {
         p.setProperty("warden.netty.nativeTransport", Boolean.toString(config.listen().nativeTransport() && Epoll.isAvailable()));
         p.setProperty("warden.netty.workerCount", Integer.toString(workerThreads()));
         p.putAll(ApprovalMail.properties(config.approvals().mail()));
+        p.putAll(reports.properties());
         ctx.getPropertiesComponent().setInitialProperties(p);
         List<Resource> resources = new ArrayList<>();
         for (Path f : routeFiles) {
@@ -161,6 +177,27 @@ public final class Gateway implements AutoCloseable {
                 config.http().enabled() ? config.http().host() + ":" + config.http().port() : "off",
                 config.targets().keySet(), policy.ruleFiles(), policy.rulesVersion(), routeFiles.stream().map(f -> f.getFileName().toString()).toList());
         return this;
+    }
+
+    /**
+     * Quartz for the report schedules, in memory (the claim in the control store, not Quartz clustering,
+     * keeps instances from producing a report twice), with a scheduler name of its own so that several
+     * gateways in one JVM (tests) do not share one scheduler.
+     */
+    private static QuartzComponent quartz(String instanceId) {
+        QuartzComponent q = new QuartzComponent();
+        Map<String, Object> props = new java.util.HashMap<>();
+        props.put("org.quartz.scheduler.instanceName", "warden-reports-" + instanceId + "-" + Long.toHexString(System.nanoTime()));
+        props.put("org.quartz.scheduler.skipUpdateCheck", "true");
+        props.put("org.quartz.threadPool.class", "org.quartz.simpl.SimpleThreadPool");
+        props.put("org.quartz.threadPool.threadCount", "1");
+        props.put("org.quartz.jobStore.class", "org.quartz.simpl.RAMJobStore");
+        q.setProperties(props);
+        return q;
+    }
+
+    public ReportService reports() {
+        return reports;
     }
 
     private static List<Path> routeFiles(Path dir) throws java.io.IOException {
