@@ -207,6 +207,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             recheck.get().ifPresent(e -> {
                 gw.log().info("session {} ({}) ended: {}", pid, userName, e.getMessage());
+                closeReason = (e.reason() == dev.warden.identity.oidc.IdentityException.Reason.REVOKED
+                        ? "token revoked: " : "token expired: ") + e.getMessage();
                 // 57P05: the session ended for a reason of time, as idle_session_timeout does
                 fatal(e.reason() == dev.warden.identity.oidc.IdentityException.Reason.SESSION_EXPIRED ? "57P05" : e.sqlState(),
                         e.getMessage(), null);
@@ -485,10 +487,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
+    /** Why Warden ended the session, for its disconnect record (null: the client closed it). */
+    private String closeReason;
+
     /** Sends a FATAL ErrorResponse and closes both sides. */
     void fatal(String sqlState, String message, String hint) {
         if (state == State.CLOSED) {
             return;
+        }
+        if (closeReason == null) {
+            closeReason = "ended by Warden (" + sqlState + "): " + message;
         }
         login.stopReading();
         Channel ch = ctx.channel();
@@ -545,7 +553,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             gw.cancels().unregister(pid, this);
         }
         gw.sessionClosed(this);
-        audit.closed(terminateRequested ? "client terminated" : "closed");
+        audit.closed(closeReason != null ? closeReason : terminateRequested ? "client terminated" : "closed");
         if (building != null) {
             building.release();
             building = null;

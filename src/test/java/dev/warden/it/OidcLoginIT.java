@@ -161,6 +161,11 @@ class OidcLoginIT {
                                 e -> assertThat(e.getMessage()).contains("revoked")));
                 assertThatThrownBy(() -> login(token, "require").close())
                         .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage()).contains("revoked"));
+                // the session's disconnect record says why it ended (evidence reports count these)
+                await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(gw.gateway().audit().search(
+                        new dev.warden.audit.AuditSearch.Query(null, null, null, null, "session", null, null, null,
+                                dev.warden.audit.AuditSearch.MAX_LIMIT, null)).entries())
+                        .anySatisfy(e -> assertThat(String.valueOf(e.record().get("detail"))).startsWith("token revoked: ")));
             } finally {
                 gw.gateway().reloadIdentity(OidcSection.parseYaml("oidc:\n" + oidcYaml));
             }
