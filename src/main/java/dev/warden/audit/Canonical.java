@@ -73,7 +73,37 @@ public final class Canonical {
 
     /** The canonical text of an instant: UTC, microseconds, six fraction digits. */
     public static String time(Instant t) {
-        return TIME.format(t.truncatedTo(ChronoUnit.MICROS));
+        long sec = t.getEpochSecond();
+        long day = Math.floorDiv(sec, 86_400L);
+        java.time.LocalDate d = java.time.LocalDate.ofEpochDay(day);
+        if (d.getYear() < 1000 || d.getYear() > 9999) {
+            return TIME.format(t.truncatedTo(ChronoUnit.MICROS));
+        }
+        // hand-written: this runs for every record on the event loop, DateTimeFormatter is several times slower
+        int sod = (int) Math.floorMod(sec, 86_400L);
+        char[] c = new char[27];
+        digits(c, 0, d.getYear(), 4);
+        c[4] = '-';
+        digits(c, 5, d.getMonthValue(), 2);
+        c[7] = '-';
+        digits(c, 8, d.getDayOfMonth(), 2);
+        c[10] = 'T';
+        digits(c, 11, sod / 3600, 2);
+        c[13] = ':';
+        digits(c, 14, sod / 60 % 60, 2);
+        c[16] = ':';
+        digits(c, 17, sod % 60, 2);
+        c[19] = '.';
+        digits(c, 20, t.getNano() / 1000, 6);
+        c[26] = 'Z';
+        return new String(c);
+    }
+
+    private static void digits(char[] c, int at, int value, int width) {
+        for (int i = at + width - 1; i >= at; i--) {
+            c[i] = (char) ('0' + value % 10);
+            value /= 10;
+        }
     }
 
     public static Instant parseTime(String s) {
@@ -83,6 +113,10 @@ public final class Canonical {
     /** Writes {@code s} as a canonical JSON string (with quotes) to {@code out}. */
     static void writeString(StringBuilder out, String s) {
         out.append('"');
+        if (plain(s)) { // the usual case: nothing to escape, copied at once
+            out.append(s).append('"');
+            return;
+        }
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             switch (c) {
@@ -113,6 +147,17 @@ public final class Canonical {
         out.append('"');
     }
 
+    /** True when every char is written as itself (no escape, no surrogate). */
+    private static boolean plain(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == '"' || c == '\\' || Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static void write(StringBuilder out, Object v) {
         if (v == null) {
             out.append("null");
@@ -124,6 +169,26 @@ public final class Canonical {
             out.append(((Number) v).longValue());
         } else if (v instanceof Instant t) {
             writeString(out, time(t));
+        } else if (v instanceof TreeMap<?, ?> t && t.comparator() == null) {
+            // already in key order (the record builders use TreeMaps): no copy
+            out.append('{');
+            boolean first = true;
+            for (Map.Entry<?, ?> e : t.entrySet()) {
+                if (e.getValue() == null) {
+                    continue;
+                }
+                if (!(e.getKey() instanceof String k)) {
+                    throw new IllegalArgumentException("object keys must be strings, got " + e.getKey());
+                }
+                if (!first) {
+                    out.append(',');
+                }
+                first = false;
+                writeString(out, k);
+                out.append(':');
+                write(out, e.getValue());
+            }
+            out.append('}');
         } else if (v instanceof Map<?, ?> m) {
             TreeMap<String, Object> sorted = new TreeMap<>();
             for (Map.Entry<?, ?> e : m.entrySet()) {

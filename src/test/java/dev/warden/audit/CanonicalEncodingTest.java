@@ -140,4 +140,15 @@ class CanonicalEncodingTest {
             assertThat(n).isEqualTo(7); // start, 5 statements, stop
         }
     }
+
+    @net.jqwik.api.Property(tries = 2000)
+    void handWrittenTimesMatchTheIsoFormatter(@net.jqwik.api.ForAll @net.jqwik.api.constraints.LongRange(
+            min = -62_135_596_800L, max = 253_402_300_799L) long second,
+            @net.jqwik.api.ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 999_999_999) int nano) {
+        Instant t = Instant.ofEpochSecond(second, nano);
+        String expected = java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+                .withZone(java.time.ZoneOffset.UTC).format(t);
+        assertThat(Canonical.time(t)).isEqualTo(expected);
+        assertThat(Canonical.parseTime(Canonical.time(t))).isEqualTo(t.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+    }
 }
