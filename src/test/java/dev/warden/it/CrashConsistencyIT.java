@@ -184,7 +184,9 @@ class CrashConsistencyIT {
 
     private static Process startWarden(Path config, Path out, int port) throws Exception {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.warden.cli.WardenCli", "run",
+                // the runtime classpath the launcher uses (no test jars): a missing runtime dependency fails here
+                "-cp", Path.of("target/classes").toAbsolutePath() + java.io.File.pathSeparator
+                        + Path.of("target/lib").toAbsolutePath() + "/*", "dev.warden.cli.WardenCli", "run",
                 "--config", config.toString(), "--routes", Path.of("routes").toAbsolutePath().toString());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         String url = "jdbc:postgresql://127.0.0.1:" + port + "/" + TestGateway.TARGET + "?sslmode=disable";

@@ -364,6 +364,21 @@ class ReportIT {
         assertThat(html).doesNotContain(XSS).contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
         assertThat(html).doesNotContainPattern("<script");
         assertThat(html).contains("class=\"banner ok\"");
+        if (HeadlessChromium.available()) {
+            // what a browser builds from it: the three charts are SVG elements with drawn marks
+            Path png = dir.resolve("report.png");
+            String dom = HeadlessChromium.dumpDom(files.get(ReportSettings.Format.HTML).toUri().toString(), png, dir);
+            for (String chart : List.of("chart-per-day", "chart-top-identities", "chart-approval-latency")) {
+                int at = dom.indexOf("<svg id=\"" + chart + "\"");
+                assertThat(at).as("chart %s in the rendered DOM", chart).isNotNegative();
+                String svg = dom.substring(at, dom.indexOf("</svg>", at));
+                assertThat(svg).containsPattern("<(rect|path|line|circle|polyline)\\b");
+            }
+            assertThat(dom).doesNotContain(XSS);
+            assertThat(Files.size(png)).as("a screenshot was rendered").isGreaterThan(10_000);
+        } else {
+            System.out.println("ReportIT: /usr/bin/chromium not installed; the browser check was skipped");
+        }
         for (String section : List.of("II.C.22", "II.C.7 / II.C.15", "Authentication and Access", "Architecture, Infrastructure",
                 "PCI DSS")) {
             assertThat(html).contains(section);
