@@ -19,7 +19,10 @@ import org.apache.camel.Processor;
  * {@code POST /api/approvals/{id}/decision} with {@code {"decision":"approve"|"deny","reason":…,
  * "reviewer":…}}. Callers present one of {@code http.apiKeys} as a Bearer key and act as
  * {@code api-key:<index>}, or, naming {@code reviewer}, on behalf of that member of the request's
- * group (an integration such as a chat bot that authenticated the person itself). Errors are JSON
+ * group (an integration such as a chat bot that authenticated the person itself). A reviewer may
+ * instead present their own OIDC ID token as the Bearer value (an issuer from {@code oidc.issuers});
+ * they then act as themselves — the token's verified email, else its subject — and cannot name
+ * another reviewer. Errors are JSON
  * {@code {"error": …}} with 400, 401, 403, 404, 409 or 503.
  */
 public final class ApprovalApi implements Processor {
@@ -28,10 +31,17 @@ public final class ApprovalApi implements Processor {
 
     private final Approvals approvals;
     private final ApiKeys keys;
+    private final dev.warden.identity.oidc.TokenVerifier tokens;
 
     public ApprovalApi(Approvals approvals, List<String> apiKeys) {
+        this(approvals, apiKeys, null);
+    }
+
+    /** With {@code tokens}: reviewers may also authenticate with their own OIDC ID token. */
+    public ApprovalApi(Approvals approvals, List<String> apiKeys, dev.warden.identity.oidc.TokenVerifier tokens) {
         this.approvals = approvals;
         this.keys = new ApiKeys(apiKeys);
+        this.tokens = tokens;
     }
 
     @Override
@@ -49,6 +59,20 @@ public final class ApprovalApi implements Processor {
         out.setHeader(Exchange.CONTENT_TYPE, "application/json");
         out.setHeader("Cache-Control", "no-store");
         Optional<String> principal = keys.principal(authorization);
+        String person = null;
+        if (principal.isEmpty() && tokens != null && authorization != null && authorization.startsWith("Bearer ")
+                && authorization.chars().filter(c -> c == '.').count() == 2) {
+            try {
+                var p = tokens.verifyPerson(authorization.substring(7).strip(), java.time.Instant.now())
+                        .get(WAIT_SECONDS, TimeUnit.SECONDS);
+                person = p.reviewer();
+                principal = Optional.of("oidc:" + p.issuer());
+            } catch (java.util.concurrent.ExecutionException e) {
+                out.setHeader("WWW-Authenticate", "Bearer");
+                error(out, 401, "the reviewer token was refused: " + e.getCause().getMessage());
+                return;
+            }
+        }
         if (principal.isEmpty()) {
             out.setHeader("WWW-Authenticate", "Bearer");
             error(out, 401, "an API key from http.apiKeys is required (Authorization: Bearer <key>)");
@@ -63,7 +87,7 @@ public final class ApprovalApi implements Processor {
                 case "list" -> list(out, stateParam, limitParam);
                 case "get" -> ok(out, get(approvals.find(id)).orElseThrow(() ->
                         new ApprovalException(404, "no approval request " + id)).toMap());
-                case "decide" -> decide(out, id, body, principal.get(), from);
+                case "decide" -> decide(out, id, body, principal.get(), person, from);
                 default -> error(out, 404, "not found");
             }
         } catch (ApprovalException e) {
@@ -96,7 +120,8 @@ public final class ApprovalApi implements Processor {
         ok(out, m);
     }
 
-    private void decide(Message out, String id, String body, String principal, String from) throws Exception {
+    private void decide(Message out, String id, String body, String principal, String person, String from)
+            throws Exception {
         JsonNode json;
         try {
             json = body == null || body.isBlank() ? null : JSON.readTree(body);
@@ -111,7 +136,14 @@ public final class ApprovalApi implements Processor {
             throw new ApprovalException(400, "decision must be \"approve\" or \"deny\"");
         }
         String reviewer = text(json, "reviewer");
-        if (reviewer == null || reviewer.isBlank()) {
+        if (person != null) {
+            // a person's own token: they decide as themselves, never on someone else's behalf
+            if (reviewer != null && !reviewer.isBlank() && !reviewer.strip().equalsIgnoreCase(person)) {
+                throw new ApprovalException(403, "with a reviewer token you decide as yourself (" + person
+                        + "); \"reviewer\" may not name someone else");
+            }
+            reviewer = person;
+        } else if (reviewer == null || reviewer.isBlank()) {
             reviewer = principal;
         }
         ApprovalRequest r = get(approvals.decide(id, reviewer.trim(), decision.equals("approve"), text(json, "reason"),

@@ -132,7 +132,7 @@ public final class Gateway implements AutoCloseable {
         ctx.getRegistry().bind("auditApi", new AuditApiProcessor(audit, config.http().apiKeys()));
         ctx.getRegistry().bind("gatewayHealth", new HealthProcessor(this));
         ctx.getRegistry().bind("approvalPages", new ApprovalPages(approvals, config.http().apiKeys()));
-        ctx.getRegistry().bind("approvalApi", new ApprovalApi(approvals, config.http().apiKeys()));
+        ctx.getRegistry().bind("approvalApi", new ApprovalApi(approvals, config.http().apiKeys(), tokens));
         ctx.getRegistry().bind("approvalMailProperties", ApprovalMail.javaMailProperties(config.approvals().mail()));
         reports = new ReportService(config.reports(), config.audit().store(), audit,
                 SigningKeys.loadOrGenerate(config.audit().signingKeyFile(), false));

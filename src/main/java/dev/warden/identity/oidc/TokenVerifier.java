@@ -228,8 +228,65 @@ public final class TokenVerifier implements AutoCloseable {
         return issuer;
     }
 
+    /** A person (an approval reviewer) as a verified token names them. */
+    public record Person(String issuer, String subject, String email) {
+        /** The reviewer name: the verified email when the token has one, else the subject. */
+        public String reviewer() {
+            return email != null ? email : subject;
+        }
+    }
+
+    /**
+     * Verifies a person's ID token (signature, issuer, audience, lifetime, revocation) without mapping
+     * it to a login grant: for reviewers deciding approvals over REST. The email claim counts only
+     * when the token says {@code email_verified: true}.
+     */
+    public CompletableFuture<Person> verifyPerson(String jwt, Instant now) {
+        State st = state;
+        SignedJWT jws;
+        JWTClaimsSet claims;
+        OidcSettings.Issuer issuer;
+        try {
+            jws = parse(jwt);
+            claims = claims(jws);
+            issuer = issuer(st.settings(), jws, claims);
+        } catch (IdentityException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<Person> out = new CompletableFuture<>();
+        st.caches().get(issuer.name()).keys(jws.getHeader().getKeyID(), now).whenComplete((keys, err) -> {
+            try {
+                if (err != null) {
+                    throw err;
+                }
+                validate(st, jws, claims, issuer, keys, now);
+                Object verified = claims.getClaim("email_verified");
+                Object email = claims.getClaim("email");
+                boolean ok = Boolean.TRUE.equals(verified) || "true".equals(verified);
+                out.complete(new Person(issuer.name(), claims.getSubject(),
+                        ok && email instanceof String e && !e.isBlank() ? e.strip() : null));
+            } catch (Throwable t) {
+                out.completeExceptionally(IdentityException.unwrap(t));
+            }
+        });
+        return out;
+    }
+
     private VerifiedToken finish(State st, SignedJWT jws, JWTClaimsSet claims, OidcSettings.Issuer issuer,
                                  List<JWK> keys, String requestedGrant, Instant now) {
+        Instant exp = validate(st, jws, claims, issuer, keys, now);
+        OidcSettings s = st.settings();
+        String jti = claims.getJWTID();
+        Grant grant = st.mapper().map(claims, issuer.name(), requestedGrant).orElseThrow(() -> new IdentityException(
+                Reason.NO_GRANT, "token refused: no grant rule gives tokens of issuer '" + issuer.name() + "' the grant "
+                + IdentityException.quote(requestedGrant) + " (token subject " + IdentityException.quote(claims.getSubject()) + ")"));
+        Identity identity = GrantMapper.identity(claims, issuer, grant);
+        return new VerifiedToken(identity, grant, issuer.name(), jti, exp, exp.plus(s.sessionGrace()));
+    }
+
+    /** Everything but the grant: signature, required claims, lifetime, audience, revocation. Returns exp. */
+    private Instant validate(State st, SignedJWT jws, JWTClaimsSet claims, OidcSettings.Issuer issuer,
+                             List<JWK> keys, Instant now) {
         checkSignature(jws, issuer, keys);
         OidcSettings s = st.settings();
         checkRequired(claims, issuer);
@@ -267,11 +324,7 @@ public final class TokenVerifier implements AutoCloseable {
         if (revoked.isPresent()) {
             throw new IdentityException(Reason.REVOKED, "token refused: " + revoked.get());
         }
-        Grant grant = st.mapper().map(claims, issuer.name(), requestedGrant).orElseThrow(() -> new IdentityException(
-                Reason.NO_GRANT, "token refused: no grant rule gives tokens of issuer '" + issuer.name() + "' the grant "
-                + IdentityException.quote(requestedGrant) + " (token subject " + IdentityException.quote(claims.getSubject()) + ")"));
-        Identity identity = GrantMapper.identity(claims, issuer, grant);
-        return new VerifiedToken(identity, grant, issuer.name(), jti, exp, exp.plus(s.sessionGrace()));
+        return exp;
     }
 
     private static void checkSignature(SignedJWT jws, OidcSettings.Issuer issuer, List<JWK> keys) {
