@@ -138,11 +138,12 @@ public final class DemoMailbox implements Processor, AutoCloseable {
             row(b, "To", m.to());
             row(b, "Sent", m.sent());
             b.append("</table>");
-            List<String> links = links(m.body());
+            List<Link> links = labelledLinks(m.body());
             if (!links.isEmpty()) {
                 b.append("<ul class=\"links\">");
-                for (String l : links) {
-                    b.append("<li><a href=\"").append(esc(l)).append("\">").append(esc(l)).append("</a></li>");
+                for (Link l : links) {
+                    b.append("<li>").append(esc(l.label())).append(l.label().isEmpty() ? "" : " ")
+                            .append("<a href=\"").append(esc(l.url())).append("\">").append(esc(l.url())).append("</a></li>");
                 }
                 b.append("</ul>");
             }
@@ -151,18 +152,42 @@ public final class DemoMailbox implements Processor, AutoCloseable {
         return Html.page("Demo mail", b.toString());
     }
 
+    /** A link into Warden and what the mail says about it (the text before it on its line, or the line above). */
+    record Link(String label, String url) {
+    }
+
     /** Links into Warden (under linkBase) in the mail's text, in order. */
     List<String> links(String body) {
-        List<String> out = new ArrayList<>();
+        return labelledLinks(body).stream().map(Link::url).toList();
+    }
+
+    List<Link> labelledLinks(String body) {
+        List<Link> out = new ArrayList<>();
         if (body != null) {
             Matcher m = URL.matcher(body);
             while (m.find()) {
                 if (m.group().startsWith(linkBase)) {
-                    out.add(m.group());
+                    out.add(new Link(label(body, m.start()), m.group()));
                 }
             }
         }
         return out;
+    }
+
+    private static String label(String body, int at) {
+        int lineStart = body.lastIndexOf('\n', at - 1) + 1;
+        String label = body.substring(lineStart, at).strip();
+        if (label.isEmpty() && lineStart > 0) {
+            int prev = body.lastIndexOf('\n', lineStart - 2) + 1;
+            label = body.substring(prev, lineStart - 1).strip();
+        }
+        if (label.contains(",")) { // "To approve, open this link (...):" -> "To approve"
+            label = label.substring(0, label.indexOf(','));
+        }
+        if (label.endsWith(":")) {
+            label = label.substring(0, label.length() - 1);
+        }
+        return label.length() > 80 ? label.substring(0, 80) + "…" : label;
     }
 
     /** The text escaped, with links into Warden as anchors; any other URL stays text. */

@@ -36,7 +36,7 @@ class DemoMailboxTest {
         send("newer & \"quoted\"", String.join("\n",
                 "Statement:",
                 "    SELECT '<script>alert(1)</script>' -- see http://evil.example/phish?x=1",
-                "To approve:",
+                "To approve, open this link (it shows the request):",
                 BASE + "/approvals/AR-ABC?t=tok.en_1-2",
                 "To deny:",
                 BASE + "/approvals/AR-ABC?t=other.tok", ""), new Date(1_700_000_060_000L));
@@ -55,6 +55,8 @@ class DemoMailboxTest {
                 .contains("http://evil.example/phish?x=1").doesNotContain("href=\"http://evil");
         assertThat(box.links(box.mails().get(0).body())).containsExactly(BASE + "/approvals/AR-ABC?t=tok.en_1-2",
                 BASE + "/approvals/AR-ABC?t=other.tok");
+        assertThat(page).contains("<li>To approve <a href=\"" + BASE + "/approvals/AR-ABC?t=tok.en_1-2\">")
+                .contains("<li>To deny <a href=\"" + BASE + "/approvals/AR-ABC?t=other.tok\">");
         assertThat(page).contains("To</th><td>dba@bank.example");
     }
 
