@@ -1,12 +1,15 @@
 package dev.warden.approval;
 
-/** Minimal HTML page building: everything that is not a literal of this package goes through {@link #esc}. */
-final class Html {
+/**
+ * Minimal HTML page building: everything that is not a literal of the caller goes through {@link #esc}.
+ * Used by the reviewers' pages and the demo's mail catcher page.
+ */
+public final class Html {
     private Html() {
     }
 
     /** Escapes text for element content and double-quoted attribute values. */
-    static String esc(Object o) {
+    public static String esc(Object o) {
         if (o == null) {
             return "";
         }
@@ -26,7 +29,7 @@ final class Html {
         return b.toString();
     }
 
-    static String page(String title, String body) {
+    public static String page(String title, String body) {
         return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                 + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                 + "<meta name=\"referrer\" content=\"no-referrer\">"

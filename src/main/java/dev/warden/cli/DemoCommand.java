@@ -2,6 +2,7 @@ package dev.warden.cli;
 
 import dev.warden.cli.demo.BankData;
 import dev.warden.cli.demo.CertificateAuthority;
+import dev.warden.cli.demo.DemoMailbox;
 import dev.warden.cli.demo.EmbeddedTarget;
 import dev.warden.config.ConfigLoader;
 import dev.warden.identity.oidc.DemoIssuer;
@@ -12,6 +13,7 @@ import java.security.SecureRandom;
 import java.sql.Connection;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,12 +29,50 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--data", description = "Where the demo keeps its generated config and certificates (default: <home>/data/demo).")
     Path data;
 
+    /** A running demo: PostgreSQL, the mail catcher and the gateway, and what the instructions name. */
+    record Running(EmbeddedTarget pg, DemoMailbox mail, Gateway gateway, Path caFile, Path configFile, String apiKey)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            gateway.close();
+            mail.close();
+            try {
+                pg.close();
+            } catch (Exception e) {
+                System.err.println("warden: embedded PostgreSQL did not stop cleanly: " + e.getMessage());
+            }
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
+        Running demo = start();
+        printInstructions(demo);
+        RunCommand.awaitShutdown(demo::close);
+        return 0;
+    }
+
+    /** Starts everything the demo runs (tests start it in-process); the caller closes it. */
+    Running start() throws Exception {
         Path dir = data != null ? data : WardenCli.home().resolve("data/demo");
         Files.createDirectories(dir);
         System.out.println("Starting an embedded PostgreSQL 17 ...");
         EmbeddedTarget pg = EmbeddedTarget.start();
+        DemoMailbox mail = null;
+        try {
+            // approval mails go to an SMTP catcher in this JVM; its inbox is served at /demo/mail
+            mail = DemoMailbox.start("http://127.0.0.1:" + httpPort);
+            return start(dir, pg, mail);
+        } catch (Exception | Error e) {
+            if (mail != null) {
+                mail.close();
+            }
+            pg.close();
+            throw e;
+        }
+    }
+
+    private Running start(Path dir, EmbeddedTarget pg, DemoMailbox mail) throws Exception {
         // Warden logs in upstream with a password only it knows; clients never see it
         String upstreamPassword = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
         pg.createRole("warden_bank", upstreamPassword, "bank");
@@ -95,11 +135,17 @@ final class DemoCommand implements Callable<Integer> {
                 "        public.cards.pan: pan",
                 "      detectors: [ssn, pan, email, phone]",
                 "# statements the rules HOLD (DDL on this production target) wait for a DBA (docs/approvals.md);",
-                "# no SMTP in the demo: decide on the page or with the REST API (the demo prints how)",
+                "# the DBA's mail goes to the demo's SMTP catcher (a new port each run), whose inbox is",
+                "# http://127.0.0.1:" + httpPort + DemoMailbox.PATH + "; or decide with the REST API (the demo prints how)",
                 "approvals:",
                 "  groups:",
                 "    dba:",
                 "      reviewers: [dba@bank.example]",
+                "  mail:",
+                "    host: 127.0.0.1",
+                "    port: " + mail.smtpPort(),
+                "    tls: none                         # a real server: starttls or smtps, see docs/approvals.md",
+                "    from: warden@bank.example",
                 "# CI jobs log in with an OIDC token from the demo issuer (./warden token) as the password",
                 "oidc:",
                 "  issuers:",
@@ -127,14 +173,16 @@ final class DemoCommand implements Callable<Integer> {
         Files.writeString(secret, upstreamPassword + "\n");
         secret.toFile().setReadable(false, false);
         secret.toFile().setReadable(true, true);
-        Gateway gw;
-        try {
-            gw = new Gateway(ConfigLoader.load(configFile), WardenCli.home().resolve("routes"),
-                    WardenCli.home().resolve("rules")).withDemoIssuer(issuer).start();
-        } catch (Exception e) {
-            pg.close();
-            throw e;
-        }
+        Gateway gw = new Gateway(ConfigLoader.load(configFile), WardenCli.home().resolve("routes"),
+                WardenCli.home().resolve("rules")).withDemoIssuer(issuer)
+                .withDemoRoutes(Map.of(DemoMailbox.BEAN, mail)).start();
+        return new Running(pg, mail, gw, caFile, configFile, apiKey);
+    }
+
+    private void printInstructions(Running demo) {
+        Path caFile = demo.caFile();
+        Path configFile = demo.configFile();
+        String apiKey = demo.apiKey();
         System.out.println();
         System.out.println("Warden is running on 127.0.0.1:" + port + " in front of the sample bank database.");
         System.out.println("Connect with psql (TLS, user demo, password demo):");
@@ -153,7 +201,12 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("Try: SELECT full_name, ssn, email FROM customers LIMIT 5;   (protected columns come back masked)");
         System.out.println("     DELETE FROM transactions;                          (the rules block it)");
         System.out.println("     CREATE TABLE scratch (id int);                     (held: a DBA must approve; psql waits)");
-        System.out.println("  and approve it as the DBA from another terminal (the notice names AR-...):");
+        System.out.println("     DROP TABLE accounts;                               (held too; once approved, PostgreSQL itself");
+        System.out.println("                                                         refuses it: other tables depend on accounts)");
+        System.out.println("  While psql waits, open the DBA's mailbox (the demo's mail catcher) in a browser:");
+        System.out.println("    http://127.0.0.1:" + httpPort + DemoMailbox.PATH);
+        System.out.println("  click the approve link in the newest mail, press \"Approve this statement\", and psql continues.");
+        System.out.println("  Or approve it as the DBA with the REST API from another terminal (the notice names AR-...):");
         System.out.println("  curl -s -H 'Authorization: Bearer " + apiKey + "' http://127.0.0.1:" + httpPort
                 + "/api/approvals?state=pending");
         System.out.println("  curl -s -H 'Authorization: Bearer " + apiKey + "' -H 'Content-Type: application/json' \\");
@@ -163,14 +216,5 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("  ./warden audit verify --config " + configFile.toAbsolutePath()
                 + "    (and ./warden audit search --config ... --verdict block)");
         System.out.println("Warden's HTTP port: http://127.0.0.1:" + httpPort + "/health   Press Ctrl-C to stop.");
-        RunCommand.awaitShutdown(() -> {
-            gw.close();
-            try {
-                pg.close();
-            } catch (Exception e) {
-                System.err.println("warden: embedded PostgreSQL did not stop cleanly: " + e.getMessage());
-            }
-        });
-        return 0;
     }
 }

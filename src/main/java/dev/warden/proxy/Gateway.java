@@ -64,6 +64,7 @@ public final class Gateway implements AutoCloseable {
     private MaskingSetup masking;
     private final TokenVerifier tokens;
     private DemoIssuer demoIssuer;
+    private final Map<String, Object> demoBeans = new java.util.LinkedHashMap<>();
     private AuditLog audit;
     private Approvals approvals;
     private ReportService reports;
@@ -101,6 +102,9 @@ public final class Gateway implements AutoCloseable {
         routeFiles = new ArrayList<>(routeFiles(routesDir));
         if (config.http().enabled()) {
             routeFiles.addAll(routeFiles(routesDir.resolve("http")));
+            if (!demoBeans.isEmpty()) {
+                routeFiles.addAll(routeFiles(routesDir.resolve("http").resolve("demo")));
+            }
         }
         if (routeFiles.isEmpty()) {
             throw new ConfigException("no *.camel.yaml routes in " + routesDir.toAbsolutePath());
@@ -142,6 +146,7 @@ public final class Gateway implements AutoCloseable {
         ctx.getRegistry().bind("reportApi", new ReportApiProcessor(reports, config.http().apiKeys()));
         ctx.getRegistry().bind("reportMailProperties", reports.mailProperties());
         ctx.getRegistry().bind("quartz", quartz(audit.instanceId()));
+        demoBeans.forEach(ctx.getRegistry()::bind);
         if (config.http().enabled()) {
             VertxPlatformHttpServerConfiguration http = new VertxPlatformHttpServerConfiguration();
             http.setBindHost(config.http().host());
@@ -238,6 +243,16 @@ public final class Gateway implements AutoCloseable {
     /** Serves a demo OIDC issuer's discovery document and key set on the HTTP port (the demo uses it). */
     public Gateway withDemoIssuer(DemoIssuer issuer) {
         this.demoIssuer = issuer;
+        return this;
+    }
+
+    /**
+     * Demo only ({@code ./warden demo}): binds these beans and, when the HTTP port is on, loads the routes
+     * in {@code routes/http/demo/} that use them (e.g. the mail catcher's page at /demo/mail). Without
+     * this call — {@code ./warden run} — those routes are never loaded.
+     */
+    public Gateway withDemoRoutes(Map<String, Object> beans) {
+        demoBeans.putAll(beans);
         return this;
     }
 
