@@ -78,6 +78,12 @@ public final class ApprovalApi implements Processor {
             error(out, 401, "an API key from http.apiKeys is required (Authorization: Bearer <key>)");
             return;
         }
+        if (person != null && !"decide".equals(op)) {
+            // any token with Warden's audience verifies; listing every request needs an API key
+            error(out, 403, "a reviewer token may only decide (POST /api/approvals/{id}/decision); listing and "
+                    + "reading requests need an API key, or the request's link");
+            return;
+        }
         if (approvals == null) {
             error(out, 404, "approvals are disabled on this Warden (approvals.enabled: false)");
             return;

@@ -107,7 +107,7 @@ public final class ApprovalMail {
         // indented and fenced, so that a statement cannot pass itself off as the mail's own text or links
         StringBuilder s = new StringBuilder();
         for (String l : r.text().split("\r\n|\r|\n", -1)) {
-            s.append("    | ").append(l.replaceAll("\\p{Cntrl}", "?")).append('\n');
+            s.append("    | ").append(Html.visible(l).replace("\r", "\\u000D")).append('\n');
         }
         m.put("statement", s.toString());
         m.put("pageUrl", n.pageUrl());
@@ -125,7 +125,7 @@ public final class ApprovalMail {
         if (s == null) {
             return "-";
         }
-        String t = s.replaceAll("\\p{Cntrl}", " ").strip();
+        String t = Html.visible(s.replaceAll("[\\r\\n\\t]", " ")).strip();
         return t.length() > 500 ? t.substring(0, 500) + "…" : t;
     }
 }

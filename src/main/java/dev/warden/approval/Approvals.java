@@ -354,6 +354,12 @@ public final class Approvals implements AutoCloseable {
                         throw new ApprovalException(403, reviewer + " made this request and may not decide it "
                                 + "(another reviewer of group '" + r.reviewerGroup() + "' must)");
                     }
+                    if (via != null && via.startsWith("api-key:")
+                            && r.votes().stream().anyMatch(v -> via.equals(v.via()))) {
+                        // one key, one vote: a key naming reviewer after reviewer must not fill N-of-group alone
+                        throw new ApprovalException(409, "this API key has already decided " + approvalId
+                                + "; approvals must come from distinct reviewers, and each key counts once");
+                    }
                     if (r.votes().stream().anyMatch(v -> v.reviewer().equalsIgnoreCase(reviewer))) {
                         throw new ApprovalException(409, reviewer + " has already decided " + approvalId
                                 + "; approvals must come from distinct reviewers");

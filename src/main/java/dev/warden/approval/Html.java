@@ -23,7 +23,37 @@ public final class Html {
                 case '&' -> b.append("&amp;");
                 case '"' -> b.append("&quot;");
                 case '\'' -> b.append("&#39;");
-                default -> b.append(c);
+                default -> {
+                    if (hidden(c)) {
+                        // bidi overrides, zero-width and separator characters could make the reviewer read
+                        // another statement than the one that runs: shown as visible escapes
+                        b.append("<mark title=\"invisible character\">\\u").append(String.format("%04X", (int) c))
+                                .append("</mark>");
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.toString();
+    }
+
+    /** Characters that render as nothing or reorder text: format (Cf), line/paragraph separators, controls but \n \t. */
+    public static boolean hidden(char c) {
+        int t = Character.getType(c);
+        return t == Character.FORMAT || t == Character.LINE_SEPARATOR || t == Character.PARAGRAPH_SEPARATOR
+                || (t == Character.CONTROL && c != '\n' && c != '\t' && c != '\r');
+    }
+
+    /** Plain-text form of {@link #esc}'s rule: hidden characters as {@code \\uXXXX}. */
+    public static String visible(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (hidden(c)) {
+                b.append("\\u").append(String.format("%04X", (int) c));
+            } else {
+                b.append(c);
             }
         }
         return b.toString();

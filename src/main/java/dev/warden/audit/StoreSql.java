@@ -213,8 +213,22 @@ final class StoreSql {
                     hi = mid;
                 }
             }
-            return lo;
         }
+        // nothing may lie beyond a hole: a deleted or planted row would otherwise make Warden resume the
+        // chain at a position an intruder chose (an ascending index read that stops at the first row)
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM " + table + " WHERE instance_id = ? AND "
+                + column + " > ? ORDER BY " + column + " FETCH FIRST 1 ROWS ONLY")) {
+            ps.setString(1, instance);
+            ps.setLong(2, lo);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    throw new SQLException(table + " of instance " + instance + " has " + column + " " + rs.getLong(1)
+                            + " after a hole at " + (lo + 1) + ": the store was changed outside Warden; run "
+                            + "./warden audit verify and restore the store before starting Warden", "55000");
+                }
+            }
+        }
+        return lo;
     }
 
     private static boolean exists(PreparedStatement ps, long key) throws SQLException {

@@ -78,10 +78,15 @@ public final class HoldProcessor extends AsyncProcessorSupport {
         Verdict refusal = rt.refusal();
         int index = rt.refusedIndex();
         StatementUnit unit = unitAt(rt, index);
-        String text = unit != null ? unit.text : textOf(rt.frames().get(index));
-        String hash = statementHash(text, bindValuesAfter(rt, index));
+        String sent = unit != null ? unit.text : textOf(rt.frames().get(index));
+        List<byte[]> binds = bindValuesAfter(rt, index);
         Identity who = s.identity();
         String subject = who == null ? s.userName() : who.subject();
+        // bound to who asks (kind, issuer, subject, CI run), the text and the values: a fail-fast approval
+        // cannot be spent by another identity or run that happens to share a subject
+        String hash = statementHash(identityKey(who, s.userName()), sent, binds);
+        // reviewers decide on the values too
+        String text = binds.isEmpty() ? sent : sent + "\n-- bind values: " + describe(binds);
         if (refusal.failFast()) {
             approvals.consumeFailFast(subject, s.targetName(), hash, s.sessionId()).whenCompleteAsync((found, err) -> {
                 if (err == null && found.isPresent()) {
@@ -94,6 +99,30 @@ public final class HoldProcessor extends AsyncProcessorSupport {
             return;
         }
         request(rt, unit, text, hash, Approvals.Mode.WAIT, callback);
+    }
+
+    private static String identityKey(Identity who, String user) {
+        if (who == null) {
+            return "user|" + user;
+        }
+        return who.kind() + "|" + who.issuer() + "|" + who.subject() + "|" + who.ci().getOrDefault("runId", "");
+    }
+
+    private static String describe(List<byte[]> binds) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < binds.size(); i++) {
+            byte[] v = binds.get(i);
+            b.append(i == 0 ? "" : ", ").append('$').append(i + 1).append(" = ");
+            if (v == null) {
+                b.append("NULL");
+            } else {
+                String t = new String(v, StandardCharsets.UTF_8);
+                boolean text = t.chars().allMatch(c -> c >= 0x20 && c != 0x7f) && java.util.Arrays.equals(
+                        t.getBytes(StandardCharsets.UTF_8), v);
+                b.append(text ? "'" + t.replace("'", "''") + "'" : "\\x" + HexFormat.of().formatHex(v));
+            }
+        }
+        return b.toString();
     }
 
     private void request(RoundTrip rt, StatementUnit unit, String text, String hash, Approvals.Mode mode,
@@ -220,10 +249,13 @@ public final class HoldProcessor extends AsyncProcessorSupport {
         return out;
     }
 
-    /** SHA-256 over the text and every bind value (length-prefixed, NULL distinct from empty), hex. */
-    static String statementHash(String text, List<byte[]> binds) {
+    /** SHA-256 over the requester, the text and every bind value (length-prefixed, NULL distinct from empty), hex. */
+    static String statementHash(String who, String text, List<byte[]> binds) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] w = who.getBytes(StandardCharsets.UTF_8);
+            sha.update(intBytes(w.length));
+            sha.update(w);
             byte[] t = text.getBytes(StandardCharsets.UTF_8);
             sha.update(intBytes(t.length));
             sha.update(t);

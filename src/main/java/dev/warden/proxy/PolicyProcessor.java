@@ -33,7 +33,11 @@ public final class PolicyProcessor implements Processor {
     }
 
     /** A judged statement: its verdict and whether it is privileged (audited strictly). */
-    record Judged(String text, String fingerprint, Verdict verdict, boolean privileged) {
+    record Judged(String text, String fingerprint, Verdict verdict, boolean privileged, Statement.Kind kind,
+                  String preparedName) {
+        Judged(String text, String fingerprint, Verdict verdict, boolean privileged) {
+            this(text, fingerprint, verdict, privileged, null, null);
+        }
     }
 
     @Override
@@ -61,8 +65,51 @@ public final class PolicyProcessor implements Processor {
             }
             rt.session().prepared().parsed(parse.name(), new Judged(parse.sql(),
                     heldUnit == null ? "" : heldUnit.fingerprint, approved, true), approvalId, approver);
+            if (!boundLater(rt.frames(), held, parse.name())) {
+                // the reviewer saw no bind values, so the approval covers no run with values chosen later
+                rt.session().prepared().approvalUsed(parse.name());
+            }
+        } else if (f.getByte(f.readerIndex()) == Wire.QUERY) {
+            // what the approved statements do to the session (SET search_path …) now happens upstream too
+            applySessionEffects(rt.session(), ((FrontendMessage.Query) FrontendCodec.decode(f)).sql());
         }
         judgeFrom(rt, held + 1, approved);
+    }
+
+    /** DEALLOCATE name / DEALLOCATE ALL / DISCARD ALL in SQL remove protocol-level prepared statements too. */
+    private static void forgetDeallocated(PreparedStatements prepared, Judged j) {
+        if (j.kind() == Statement.Kind.DEALLOCATE) {
+            if (j.preparedName() == null) {
+                prepared.forgetAll();
+            } else {
+                prepared.forget(j.preparedName());
+            }
+        } else if (j.text().strip().regionMatches(true, 0, "DISCARD", 0, 7)
+                && j.text().toUpperCase(java.util.Locale.ROOT).matches("(?s)\\s*DISCARD\\s+ALL\\s*;?\\s*")) {
+            prepared.forgetAll();
+        }
+    }
+
+    /** Whether a Bind of statement {@code name} follows message {@code held} in the round trip. */
+    private static boolean boundLater(List<ByteBuf> frames, int held, String name) {
+        for (int i = held + 1; i < frames.size(); i++) {
+            ByteBuf f = frames.get(i);
+            if (f.getByte(f.readerIndex()) == Wire.BIND
+                    && ((FrontendMessage.Bind) FrontendCodec.decode(f)).statement().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Tracks search_path and prepared-statement changes of statements that run (the policy step skipped them while held). */
+    private void applySessionEffects(ClientSession session, String sql) {
+        for (String text : session.legacyStrings() ? analysis.splitLegacy(sql) : analysis.split(sql)) {
+            List<String> path = SqlAnalyzer.searchPathFrom(text);
+            if (path != null) {
+                session.searchPath(List.copyOf(path));
+            }
+        }
     }
 
     private void judgeFrom(RoundTrip rt, int start, Verdict approved) {
@@ -87,6 +134,7 @@ public final class PolicyProcessor implements Processor {
                     // a refused Query runs none of its statements: one record, for the whole text
                     if (!refused) {
                         rt.addUnit(new StatementUnit(i, j.text(), j.fingerprint(), null, j.verdict(), j.privileged()));
+                        forgetDeallocated(prepared, j);
                     }
                 }
                 if (refused) {
@@ -94,6 +142,21 @@ public final class PolicyProcessor implements Processor {
                 }
             } else if (type == Wire.PARSE) {
                 var parse = (FrontendMessage.Parse) FrontendCodec.decode(f);
+                if (!parse.name().isEmpty() && prepared.known(parse.name())) {
+                    // PostgreSQL would refuse it (42P05) and keep the old statement; Warden must not
+                    // take the new text for what runs under that name
+                    v = new Verdict(Verdict.Decision.BLOCK, "prepared statement \"" + parse.name() + "\" already exists",
+                            List.of("A prepared statement name is defined once"), engine.rulesVersion(), null, null, List.of());
+                    rt.addUnit(new StatementUnit(i, parse.sql(), "", null, v, false));
+                    if (verdicts == null) {
+                        verdicts = new ArrayList<>(2);
+                    }
+                    verdicts.add(v);
+                    rt.refuse(i, v);
+                    rt.refusalMessage("42P05", "prepared statement \"" + parse.name() + "\" already exists",
+                            "Close it (or DEALLOCATE it) before preparing another statement under that name.");
+                    break;
+                }
                 List<Judged> parts = judgeQuery(session, parse.sql());
                 v = combine(parts);
                 Judged j = new Judged(parse.sql(), parts.isEmpty() ? "" : parts.get(0).fingerprint(), v,
@@ -223,8 +286,17 @@ public final class PolicyProcessor implements Processor {
                 session.searchPath(List.copyOf(path));
             }
         }
+        if ((s.kind() == Statement.Kind.PREPARE || s.kind() == Statement.Kind.DECLARE)
+                && v.decision() == Verdict.Decision.HOLD) {
+            // an approval covers one run; EXECUTE/FETCH would run it again without one
+            List<String> rules = new ArrayList<>(v.rules());
+            rules.add("Statements that need approval are not prepared or declared");
+            v = new Verdict(Verdict.Decision.BLOCK, v.reason() + "; a statement that needs approval cannot be "
+                    + s.kind().name() + "d (it could then run again without one): send it directly to ask for approval",
+                    rules, v.rulesVersion(), null, null, v.masks());
+        }
         boolean privileged = s.kind() == Statement.Kind.DDL || s.kind() == Statement.Kind.DCL
                 || (s.writes() && target.classifiesAny(s.writtenTables()));
-        return new Judged(statementSql, s.fingerprint(), v, privileged);
+        return new Judged(statementSql, s.fingerprint(), v, privileged, s.kind(), s.preparedName());
     }
 }

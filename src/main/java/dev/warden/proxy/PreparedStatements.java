@@ -47,6 +47,29 @@ final class PreparedStatements {
         approved.put(name, new Approved(approvalId, approver));
     }
 
+    /** Whether a statement of this name is defined (Parse seen and not closed). */
+    boolean known(String name) {
+        return statements.containsKey(name) || approved.containsKey(name);
+    }
+
+    /** The approved statement's one run is spent (or there was none to spend). */
+    void approvalUsed(String name) {
+        Approved a = approved.get(name);
+        if (a != null) {
+            a.used = true;
+        }
+    }
+
+    void forget(String name) {
+        statements.remove(name);
+        approved.remove(name);
+    }
+
+    void forgetAll() {
+        statements.clear();
+        approved.clear();
+    }
+
     /**
      * The approval id when this Bind would run an approved statement a second time (refuse it), else
      * null. Call before {@link #bound}.
