@@ -46,8 +46,9 @@ import org.slf4j.LoggerFactory;
  * <p>Why a shared byte budget rather than a queue length: a page is 64 KiB whatever it holds, and
  * what must stay bounded is memory. The taps reserve pages before copying; the writer releases them
  * once written. Under {@code fail-closed} the gateway refuses new statements while the writer is
- * failing, stuck or more than three quarters behind, and sessions stop reading results from
- * PostgreSQL while it is (backpressure), so nothing needs to be dropped; under {@code drop-and-mark}
+ * failing or stuck, and sessions stop reading results from
+ * PostgreSQL while it is (backpressure), so nothing needs to be dropped; a writer that is merely
+ * behind refuses nothing — backpressure slows the sessions instead — unless the buffer is all but full; under {@code drop-and-mark}
  * nothing is refused or slowed and what does not fit is dropped and marked.
  */
 public final class Recorder implements AutoCloseable {
@@ -301,7 +302,9 @@ public final class Recorder implements AutoCloseable {
         if (busy != 0 && System.nanoTime() - busy > settings.stallTimeout().toNanos()) {
             return UNAVAILABLE_STUCK;
         }
-        if (buffered.get() > settings.bufferBytes() * 3 / 4) {
+        // merely behind is handled by backpressure (sessions stop reading results); refuse only when that
+        // has not held the buffer (messages from clients, many sessions at once)
+        if (buffered.get() > settings.bufferBytes() - settings.bufferBytes() / 16) {
             return UNAVAILABLE_BEHIND;
         }
         return null;

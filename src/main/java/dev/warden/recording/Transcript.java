@@ -151,7 +151,8 @@ public final class Transcript {
         } else if (m instanceof BackendMessage.DataRow d) {
             if (rows == null) {
                 rows = new ArrayList<>();
-                columns = new ArrayList<>();
+                columns = new ArrayList<>(); // a portal resumed after PortalSuspended: no new RowDescription
+                rowCount = 0;
                 resultAt = e.micros();
             }
             rowCount++;
@@ -174,6 +175,8 @@ public final class Transcript {
             } else {
                 completeResult(e.micros(), c.tag());
             }
+        } else if (m instanceof BackendMessage.PortalSuspended) {
+            completeResult(e.micros(), "(portal suspended: more rows on the next fetch)");
         } else if (m instanceof BackendMessage.EmptyQueryResponse q) {
             add("result", e.micros(), "(empty query)", null, null, null, 0, null,
                 null, null, false);
