@@ -46,10 +46,10 @@ import org.slf4j.LoggerFactory;
  * <p>Why a shared byte budget rather than a queue length: a page is 64 KiB whatever it holds, and
  * what must stay bounded is memory. The taps reserve pages before copying; the writer releases them
  * once written. Under {@code fail-closed} the gateway refuses new statements while the writer is
- * failing or stuck, and sessions stop reading results from
- * PostgreSQL while it is (backpressure), so nothing needs to be dropped; a writer that is merely
- * behind refuses nothing — backpressure slows the sessions instead — unless the buffer is all but full; under {@code drop-and-mark}
- * nothing is refused or slowed and what does not fit is dropped and marked.
+ * failing or stuck, and while a working writer is behind, sessions stop reading results from
+ * PostgreSQL (backpressure) instead of having anything refused or dropped; statements are refused for
+ * that only when the buffer is all but full anyway. Under {@code drop-and-mark} nothing is refused or
+ * slowed, and what does not fit is dropped and marked.
  */
 public final class Recorder implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("dev.warden.recording");
@@ -272,10 +272,13 @@ public final class Recorder implements AutoCloseable {
         if (settings.overflow() != RecordingSettings.Overflow.FAIL_CLOSED) {
             return false;
         }
-        if (buffered.get() > settings.bufferBytes() * 3 / 4 || failure != null) {
+        // only a writer that is making progress is waited for: with a failed writer a paused session would
+        // hang until an operator repairs the storage; it was admitted before the failure, so its results
+        // flow on (marked as a gap if the buffer runs out) while new statements are refused
+        if (failure == null && buffered.get() > settings.bufferBytes() * 3 / 4) {
             congested.add(tap);
             // the writer may have caught up between the check and the add
-            if (buffered.get() <= settings.bufferBytes() / 2 && failure == null && congested.remove(tap)) {
+            if (buffered.get() <= settings.bufferBytes() / 2 && congested.remove(tap)) {
                 return false;
             }
             return true;

@@ -72,7 +72,7 @@ class RecordingOverflowIT {
         Path audit = dir.resolve("audit");
         try (TestGateway gw = TestGateway.builder().audit("  store: " + audit + "\n")
                 .recording("  directory: " + recordings + "\n  overflow: fail-closed\n").start()) {
-            try (Connection c = gw.connect(); Statement s = c.createStatement()) {
+            try (Connection c = gw.connect("socketTimeout=60"); Statement s = c.createStatement()) {
                 s.execute("SELECT 1");
                 assertThat(gw.gateway().recorder().drain(Duration.ofSeconds(10))).isTrue();
                 Path away = breakStorage(recordings);
@@ -120,7 +120,7 @@ class RecordingOverflowIT {
         Path audit = dir.resolve("audit");
         try (TestGateway gw = TestGateway.builder().audit("  store: " + audit + "\n")
                 .recording("  directory: " + recordings + "\n  overflow: drop-and-mark\n  bufferBytes: 1MB\n").start()) {
-            try (Connection c = gw.connect(); Statement s = c.createStatement()) {
+            try (Connection c = gw.connect("socketTimeout=60"); Statement s = c.createStatement()) {
                 s.execute("SELECT 1");
                 assertThat(gw.gateway().recorder().drain(Duration.ofSeconds(10))).isTrue();
                 Path away = breakStorage(recordings);
@@ -184,7 +184,7 @@ class RecordingOverflowIT {
             sampler.setDaemon(true);
             sampler.start();
             long rows = 0;
-            try (Connection c = gw.connect(); Statement s = c.createStatement()) {
+            try (Connection c = gw.connect("socketTimeout=60"); Statement s = c.createStatement()) {
                 c.setAutoCommit(false);
                 s.setFetchSize(1000);
                 try (ResultSet rs = s.executeQuery("SELECT g, repeat('x', 100) FROM generate_series(1, " + n + ") g")) {
