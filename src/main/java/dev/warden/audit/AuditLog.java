@@ -213,6 +213,25 @@ public final class AuditLog implements AutoCloseable {
     }
 
     /**
+     * Queues a recording step (a sealed chunk and its hash, or a pruning). The future completes with the
+     * record's chain position once it is durable, or fails with {@link AuditUnavailableException}.
+     */
+    public CompletableFuture<Long> recordingEvent(RecordingEvent e) {
+        String problem = admissionProblem();
+        if (problem != null) {
+            return CompletableFuture.failedFuture(new AuditUnavailableException(problem));
+        }
+        Map<String, Object> payload = RecordCodec.recording(nextId(), e);
+        CompletableFuture<Object> done = new CompletableFuture<>();
+        Pending p = Pending.durable(RecordCodec.RECORDING, Canonical.encode(payload),
+                RecordCodec.project(RecordCodec.RECORDING, payload), done);
+        if (!queue.offer(p)) {
+            return CompletableFuture.failedFuture(new AuditUnavailableException(AuditUnavailableException.FULL));
+        }
+        return done.thenApply(Long.class::cast);
+    }
+
+    /**
      * Queues a statement's record before the statement is forwarded. Never blocks. The record is
      * strict — {@link AuditTicket#durable()} completes only once it is committed — when
      * {@code strict} is true (privileged statements: DDL, DCL, writes to classified tables, anything

@@ -41,9 +41,9 @@ public final class AuditSearch {
             }
             kind = kind == null ? RecordCodec.STATEMENT : kind.toLowerCase();
             if (!List.of("all", RecordCodec.STATEMENT, RecordCodec.OUTCOME, RecordCodec.SESSION, RecordCodec.LIFECYCLE,
-                    RecordCodec.PRUNE, RecordCodec.APPROVAL).contains(kind)) {
+                    RecordCodec.PRUNE, RecordCodec.APPROVAL, RecordCodec.RECORDING).contains(kind)) {
                 throw new IllegalArgumentException(
-                        "kind must be one of all, statement, outcome, session, approval, lifecycle, prune");
+                        "kind must be one of all, statement, outcome, session, approval, recording, lifecycle, prune");
             }
         }
 

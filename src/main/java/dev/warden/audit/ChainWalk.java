@@ -15,7 +15,7 @@ import java.util.Set;
 /** The record-by-record part of {@link AuditVerifier}: one chain, rows in position order. */
 final class ChainWalk {
     private static final Set<String> TYPES = Set.of(RecordCodec.STATEMENT, RecordCodec.OUTCOME, RecordCodec.SESSION,
-            RecordCodec.LIFECYCLE, RecordCodec.PRUNE, RecordCodec.APPROVAL);
+            RecordCodec.LIFECYCLE, RecordCodec.PRUNE, RecordCodec.APPROVAL, RecordCodec.RECORDING);
 
     private final String instance;
     private final MessageDigest sha;

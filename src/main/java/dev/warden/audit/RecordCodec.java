@@ -20,6 +20,7 @@ final class RecordCodec {
     static final String LIFECYCLE = "lifecycle";
     static final String PRUNE = "prune";
     static final String APPROVAL = "approval";
+    static final String RECORDING = "recording";
 
     /** Longest text kept in a searchable column (the payload keeps everything). */
     static final int COLUMN_CHARS = 200;
@@ -123,6 +124,16 @@ final class RecordCodec {
         p.put("reviewer", e.reviewer());
         p.put("client", e.from());
         p.put("detail", e.detail() == null ? null : new TreeMap<>(e.detail()));
+        return p;
+    }
+
+    static Map<String, Object> recording(String id, RecordingEvent e) {
+        Map<String, Object> p = new TreeMap<>(e.detail());
+        p.put("id", id);
+        p.put("event", e.event());
+        p.put("at", e.at());
+        p.put("session", e.sessionId());
+        p.put("target", e.target());
         return p;
     }
 

@@ -34,14 +34,45 @@ final class AuditVerifyCommand implements Callable<Integer> {
     @Option(names = "--instance", description = "Verify only this Warden instance's chain.")
     String instance;
 
+    @Option(names = "--bundle", description = "Verify a recording bundle (from 'warden replay SESSION --export') "
+            + "offline: its chunk hashes, its audit records up to the signed checkpoint, the signature.")
+    Path bundle;
+
+    @Option(names = "--recordings", description = "Recording directory to check against the audit "
+            + "(default: recording.directory of --config, when it exists).")
+    Path recordings;
+
     @Spec
     CommandSpec spec;
+
+    private int bundle(PrintWriter out, PrintWriter err) throws Exception {
+        List<PublicKey> keys = new ArrayList<>();
+        for (Path p : store.publicKeys) {
+            keys.add(dev.warden.audit.SigningKeys.readPublic(p));
+        }
+        dev.warden.recording.Bundle.Check c = dev.warden.recording.Bundle.verify(bundle, keys);
+        if (c.ok()) {
+            out.println("ok: bundle of session " + c.session() + ": " + c.records() + " audit records chain to the signed "
+                    + "checkpoint (key " + c.keyId() + (keys.isEmpty() ? ", taken from the bundle — compare it with the "
+                    + "key you hold" : "") + "), " + c.chunks() + " chunk(s) match their records");
+        } else {
+            err.println("FAILED: bundle of session " + c.session() + ":");
+            c.problems().forEach(p -> err.println("  " + p));
+        }
+        c.gaps().forEach(g -> (c.ok() ? out : err).println("  gap — " + g));
+        out.flush();
+        err.flush();
+        return c.ok() ? 0 : 1;
+    }
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try {
+            if (bundle != null) {
+                return bundle(out, err);
+            }
             List<PublicKey> keys = store.resolveKeys();
             List<Checkpoint> exported = new ArrayList<>();
             for (Path p : checkpoints) {
@@ -59,9 +90,20 @@ final class AuditVerifyCommand implements Callable<Integer> {
             for (AuditVerifier.ChainReport chain : r.chains()) {
                 (chain.ok() ? out : err).println((chain.ok() ? "ok: " : "FAILED: ") + chain.summary());
             }
+            Path dir = recordings != null ? recordings : store.config == null ? null
+                    : dev.warden.config.RecordingSection.fromConfigFile(store.config).directory();
+            boolean recOk = true;
+            if (dir != null && java.nio.file.Files.isDirectory(dir)) {
+                dev.warden.recording.RecordingVerifier.Report rr;
+                try (Connection c = store.connect()) {
+                    rr = dev.warden.recording.RecordingVerifier.verify(c, dir);
+                }
+                recOk = rr.ok();
+                (recOk ? out : err).println((recOk ? "ok: " : "FAILED: ") + rr.summary());
+            }
             out.flush();
             err.flush();
-            return r.ok() ? 0 : 1;
+            return r.ok() && recOk ? 0 : 1;
         } catch (Exception e) {
             err.println("warden audit verify: " + e.getMessage());
             err.flush();

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "warden", mixinStandardHelpOptions = true, version = "Warden 0.1.0",
         description = "Governance gateway for PostgreSQL.",
         subcommands = {DemoCommand.class, RunCommand.class, TokenCommand.class, PolicyCommand.class, AuditCommand.class,
-                ScramVerifierCommand.class, ReportCommand.class})
+                ScramVerifierCommand.class, ReportCommand.class, ReplayCommand.class})
 public final class WardenCli implements Runnable {
 
     public static void main(String[] args) {

@@ -157,7 +157,7 @@ public final class AuditSection {
     }
 
     /** Durations with days and years too: 7y (7 × 365 days), 90d, or any of 12h, 30m, 10s. */
-    private static Duration retention(Node n, Duration dflt) {
+    static Duration retention(Node n, Duration dflt) {
         if (n.isMissing()) {
             return dflt;
         }

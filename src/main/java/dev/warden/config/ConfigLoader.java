@@ -49,7 +49,8 @@ public final class ConfigLoader {
             throw new ConfigException("config is not valid YAML: " + e.getMessage(), e);
         }
         Node r = new Node(root, "");
-        r.allowOnly(Set.of("listen", "http", "limits", "tls", "users", "targets", "oidc", "audit", "approvals", "reports"));
+        r.allowOnly(Set.of("listen", "http", "limits", "tls", "users", "targets", "oidc", "audit", "approvals", "reports",
+                "recording"));
 
         Node l = r.get("listen");
         l.allowOnly(Set.of("host", "port", "workerThreads", "nativeTransport"));
@@ -162,8 +163,10 @@ public final class ConfigLoader {
         targets.forEach((name, target) -> classified.put(name, target.classifiedTables()));
         ReportSettings reports = ReportsSection.parse(r.get("reports"), baseDir == null ? Path.of(".") : baseDir,
                 secrets, classified, true);
+        var recording = RecordingSection.parse(r.get("recording"), baseDir == null ? Path.of(".") : baseDir,
+                targets.keySet());
         return new WardenConfig(listen, http, limits, tls, List.copyOf(users), Collections.unmodifiableMap(targets), oidc,
-                audit, approvals, reports);
+                audit, approvals, reports, recording);
     }
 
     /** Table names as the policy sees them: schema-qualified (public. when no schema is given), lower case. */

@@ -8,11 +8,20 @@ import java.util.Optional;
 import dev.warden.approval.ApprovalSettings;
 import dev.warden.audit.AuditSettings;
 import dev.warden.identity.oidc.OidcSettings;
+import dev.warden.recording.RecordingSettings;
 import dev.warden.report.ReportSettings;
 
 /** The whole configuration, immutable once loaded and validated. Every key is documented in config/warden.yaml. */
 public record WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets,
-                           OidcSettings oidc, AuditSettings audit, ApprovalSettings approvals, ReportSettings reports) {
+                           OidcSettings oidc, AuditSettings audit, ApprovalSettings approvals, ReportSettings reports,
+                           RecordingSettings recording) {
+
+    /** Without a recording section: its defaults (every session recorded under data/recordings). */
+    public WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets,
+                        OidcSettings oidc, AuditSettings audit, ApprovalSettings approvals, ReportSettings reports) {
+        this(listen, http, limits, tls, users, targets, oidc, audit, approvals, reports,
+                RecordingSettings.defaults(Path.of("data")));
+    }
 
     /** Without approvals and reports sections: their defaults (older configs keep loading). */
     public WardenConfig(Listen listen, Http http, Limits limits, ClientTls tls, List<User> users, Map<String, Target> targets,

@@ -66,6 +66,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final StatementBlocker blocker;
     private final PreparedStatements prepared = new PreparedStatements();
     private final SessionAudit audit;
+    /** Null unless the session is recorded: then every message in both directions is copied to it. */
+    private dev.warden.recording.SessionTap rec;
     /** Null unless the target masks data: then every server message passes through it. */
     private dev.warden.masking.ResultMasker masker;
 
@@ -115,6 +117,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     dev.warden.masking.ResultMasker masker() {
         return masker;
+    }
+
+    /** The session's recording tap, or null when the session is not recorded. */
+    dev.warden.recording.SessionTap recording() {
+        return rec;
     }
 
     TargetFact targetFact() {
@@ -192,6 +199,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         state = State.CONNECTING;
         dev.warden.masking.TargetMasking tm = gw.masking(t.name());
         masker = tm == null ? null : new dev.warden.masking.ResultMasker(tm, who, targetFact);
+        dev.warden.recording.Recorder recorder = gw.recorder();
+        rec = recorder == null ? null : recorder.open(audit.sessionId(), ctx.executor(), who, t.name(),
+                audit.clientAddress(), this::recordingCaughtUp);
         upstream = UpstreamConnection.open(gw, t, role, params, ctx.channel(), this, masker);
     }
 
@@ -222,18 +232,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             frame.release();
             throw new ProtocolViolation(bad);
         }
+        long recorded = rec == null ? -1 : rec.client(frame);
         if (blocker.dropWhileDiscarding(frame)) {
             return;
         }
         byte type = frame.getByte(frame.readerIndex());
         switch (type) {
             case Wire.QUERY, Wire.FUNCTION_CALL, Wire.SYNC, Wire.FLUSH -> {
-                building().add(frame);
+                building().add(frame, recorded);
                 submitBuilding();
             }
             case Wire.PARSE, Wire.BIND, Wire.DESCRIBE, Wire.EXECUTE, Wire.CLOSE -> {
                 RoundTrip rt = building();
-                rt.add(frame);
+                rt.add(frame, recorded);
                 if (rt.frames().size() >= ROUND_TRIP_MAX_MESSAGES || rt.bytes() >= ROUND_TRIP_MAX_BYTES) {
                     submitBuilding();
                 }
@@ -241,10 +252,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case Wire.COPY_DATA, Wire.COPY_DONE, Wire.COPY_FAIL -> {
                 // COPY payload belongs to a statement that was already decided: it needs no decision of its own
                 if (building != null) {
-                    building.add(frame);
+                    building.add(frame, recorded);
                 } else {
                     RoundTrip rt = new RoundTrip(this, false);
-                    rt.add(frame);
+                    rt.add(frame, recorded);
                     submit(rt);
                 }
             }
@@ -344,7 +355,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         audit.forwarding(rt, limit);
     }
 
+    /** The recording learns each statement's audit record and verdict, tied to the client message it came in. */
+    private void recordStatements(RoundTrip rt) {
+        if (rt.firstRecorded() < 0) {
+            return;
+        }
+        for (StatementUnit u : rt.units()) {
+            rec.statement(rt.firstRecorded() + u.frameIndex, u.ticket == null ? null : u.ticket.recordId(),
+                    u.verdict == null ? null : u.verdict.decision().name().toLowerCase(),
+                    u.verdict == null ? List.of() : u.verdict.rules(), u.text);
+        }
+    }
+
     void forward(RoundTrip rt, int frameCount) {
+        if (rec != null) {
+            recordStatements(rt);
+        }
         track(rt, frameCount);
         Channel up = upstream.channel();
         for (ByteBuf b : rt.frames()) {
@@ -358,6 +384,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     void reject(RoundTrip rt, int index, String sqlState, String message, String hint) {
+        if (rec != null) {
+            recordStatements(rt);
+        }
         track(rt, index);
         for (StatementUnit u : rt.units()) {
             if (u.frameIndex >= index) {
@@ -376,13 +405,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         pid = gw.cancels().register(this);
         secret = gw.random().nextInt();
-        ctx.write(PgOut.authenticationOk(ctx.alloc()));
+        ctx.write(recorded(PgOut.authenticationOk(ctx.alloc())));
         legacyStrings("off".equalsIgnoreCase(parameters.get("standard_conforming_strings")));
         for (Map.Entry<String, String> p : parameters.entrySet()) {
-            ctx.write(PgOut.parameterStatus(ctx.alloc(), p.getKey(), p.getValue()));
+            ctx.write(recorded(PgOut.parameterStatus(ctx.alloc(), p.getKey(), p.getValue())));
         }
-        ctx.write(PgOut.backendKeyData(ctx.alloc(), pid, secret));
-        ctx.writeAndFlush(PgOut.readyForQuery(ctx.alloc(), status));
+        ctx.write(recorded(PgOut.backendKeyData(ctx.alloc(), pid, secret)));
+        ctx.writeAndFlush(recorded(PgOut.readyForQuery(ctx.alloc(), status)));
         audit.authenticated(identity, target.name());
         state = State.READY;
         startupTimer.cancel(false);
@@ -415,13 +444,31 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
         }
         audit.serverMessage(frame);
+        if (rec != null) {
+            rec.server(frame);
+        }
         ctx.write(frame, ctx.voidPromise());
+    }
+
+    /** Warden's own message to the client, copied to the recording first (the buffer stays the caller's). */
+    private ByteBuf recorded(ByteBuf msg) {
+        if (rec != null) {
+            rec.server(msg);
+        }
+        return msg;
+    }
+
+    /** The recording writer caught up (fail-closed backpressure): read results from PostgreSQL again. */
+    private void recordingCaughtUp() {
+        if (state == State.READY && ctx.channel().isWritable() && upstream != null && upstream.channel() != null) {
+            upstream.channel().config().setAutoRead(true);
+        }
     }
 
     @Override
     public void upstreamReadComplete() {
         ctx.flush();
-        if (!ctx.channel().isWritable()) {
+        if (!ctx.channel().isWritable() || (rec != null && rec.congested())) {
             // a slow client: stop reading from PostgreSQL until it catches up
             upstream.channel().config().setAutoRead(false);
         }
@@ -500,10 +547,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         login.stopReading();
         Channel ch = ctx.channel();
+        ByteBuf err = recorded(PgOut.error(ch.alloc(), "FATAL", sqlState, message, null, hint));
         close(false);
         if (ch.isActive()) {
-            ch.writeAndFlush(PgOut.error(ch.alloc(), "FATAL", sqlState, message, null, hint))
-                    .addListener(ChannelFutureListener.CLOSE);
+            ch.writeAndFlush(err).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            err.release();
         }
     }
 
@@ -528,7 +577,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Sends the client a NoticeResponse now (psql prints it at once). Event loop only. */
     void notice(String sqlState, String message, String detail) {
         if (state != State.CLOSED && ctx.channel().isActive()) {
-            ctx.writeAndFlush(PgOut.notice(ctx.alloc(), sqlState, message, detail));
+            ctx.writeAndFlush(recorded(PgOut.notice(ctx.alloc(), sqlState, message, detail)));
         }
     }
 
@@ -553,6 +602,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             gw.cancels().unregister(pid, this);
         }
         gw.sessionClosed(this);
+        if (rec != null) {
+            rec.closed();
+        }
         audit.closed(closeReason != null ? closeReason : terminateRequested ? "client terminated" : "closed");
         if (building != null) {
             building.release();

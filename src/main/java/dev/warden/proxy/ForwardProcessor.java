@@ -32,6 +32,15 @@ public final class ForwardProcessor implements Processor {
                     "Warden runs no statement it cannot record; the audit store is being retried automatically.");
             return;
         }
+        dev.warden.recording.SessionTap rec = rt.session().recording();
+        if (rec != null) {
+            String why = rec.unavailable();
+            if (why != null) {
+                rt.reject("53400", why, "Warden runs no statement it cannot record (recording.overflow: fail-closed); "
+                        + "statements are accepted again as soon as the recording writer has caught up.");
+                return;
+            }
+        }
         Verdict refusal = rt.refusal();
         if (refusal == null) {
             rt.forward();

@@ -68,6 +68,7 @@ public final class Gateway implements AutoCloseable {
     private AuditLog audit;
     private Approvals approvals;
     private ReportService reports;
+    private dev.warden.recording.Recorder recorder;
     private final java.util.concurrent.atomic.AtomicLong sessionIds = new java.util.concurrent.atomic.AtomicLong();
     private final String sessionPrefix = Long.toHexString(System.currentTimeMillis()) + "-";
     private final java.util.concurrent.atomic.AtomicLong loginFailures = new java.util.concurrent.atomic.AtomicLong();
@@ -112,6 +113,11 @@ public final class Gateway implements AutoCloseable {
         policy = PolicyEngine.start(rulesDir, true);
         audit = AuditLog.open(config.audit(), java.time.Clock.systemUTC());
         masking = new MaskingSetup(config, policy, random);
+        if (config.recording().enabled()) {
+            // in the audit's control store; each sealed chunk's hash goes into the audit chain
+            recorder = dev.warden.recording.Recorder.start(config.recording(), config.audit().store(), audit,
+                    java.time.Clock.systemUTC());
+        }
         StatementAnalysis analysis = new StatementAnalysis();
         if (config.approvals().enabled()) {
             // in the audit's control store; the audit's instance id owns this gateway's holds
@@ -135,6 +141,8 @@ public final class Gateway implements AutoCloseable {
         ctx.getRegistry().bind("holdForApproval", new HoldProcessor(approvals, decide, record, protect));
         ctx.getRegistry().bind("auditApi", new AuditApiProcessor(audit, config.http().apiKeys()));
         ctx.getRegistry().bind("gatewayHealth", new HealthProcessor(this));
+        ctx.getRegistry().bind("recordingApi", new dev.warden.recording.RecordingApi(recorder == null ? null
+                : recorder.index(), config.recording(), config.http().apiKeys()));
         ctx.getRegistry().bind("approvalPages", new ApprovalPages(approvals, config.http().apiKeys()));
         ctx.getRegistry().bind("approvalApi", new ApprovalApi(approvals, config.http().apiKeys(), tokens));
         ctx.getRegistry().bind("approvalMailProperties", ApprovalMail.javaMailProperties(config.approvals().mail()));
@@ -199,6 +207,11 @@ public final class Gateway implements AutoCloseable {
         props.put("org.quartz.jobStore.class", "org.quartz.simpl.RAMJobStore");
         q.setProperties(props);
         return q;
+    }
+
+    /** Session recording; null when recording.enabled is false. */
+    public dev.warden.recording.Recorder recorder() {
+        return recorder;
     }
 
     public ReportService reports() {
@@ -375,6 +388,9 @@ public final class Gateway implements AutoCloseable {
         } finally {
             if (approvals != null) {
                 approvals.close(); // before the audit: its last steps are audit records
+            }
+            if (recorder != null) {
+                recorder.close(); // before the audit: sealed chunks' hashes are audit records
             }
             policy.close();
             masking.close();

@@ -37,6 +37,21 @@ public final class RoundTrip {
         bytes += frame.readableBytes();
     }
 
+    /** Adds a client message; {@code recorded} is its number in the session's recording (-1: not recorded). */
+    void add(ByteBuf frame, long recorded) {
+        if (frames.isEmpty()) {
+            firstRecorded = recorded;
+        }
+        add(frame);
+    }
+
+    private long firstRecorded = -1;
+
+    /** The recording's number of this round trip's first message (-1 when the session is not recorded). */
+    long firstRecorded() {
+        return firstRecorded;
+    }
+
     /** The client's messages, whole (type byte and length included), in the order sent. Read-only. */
     public List<ByteBuf> frames() {
         return frames;

@@ -121,7 +121,7 @@ class ConfigLoaderTest {
     @Test
     void unknownTopLevelKeyIsRefused() {
         assertRefused("listn:\n  port: 1\n" + USERS + TARGETS)
-                .hasMessage("listn: unknown key; known keys here are approvals, audit, http, limits, listen, oidc, reports, targets, tls, users");
+                .hasMessage("listn: unknown key; known keys here are approvals, audit, http, limits, listen, oidc, recording, reports, targets, tls, users");
     }
 
     @Test

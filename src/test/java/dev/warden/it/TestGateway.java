@@ -128,6 +128,7 @@ public final class TestGateway implements AutoCloseable {
         private String oidc = "";
         private String audit = "";
         private String approvals = "";
+        private String recording = "";
         private String apiKey;
         private dev.warden.identity.oidc.DemoIssuer demoIssuer;
         private Path baseDir = Path.of(".");
@@ -182,6 +183,25 @@ public final class TestGateway implements AutoCloseable {
         public Builder approvals(String body) {
             this.approvals = body.endsWith("\n") ? body : body + "\n";
             return this;
+        }
+
+        /**
+         * The whole recording: section body, keys indented by two spaces (default: recordings in a fresh
+         * temporary directory, so tests never write under the work tree).
+         */
+        public Builder recording(String body) {
+            this.recording = body.endsWith("\n") ? body : body + "\n";
+            return this;
+        }
+
+        private static String freshRecordingDir() {
+            try {
+                Path d = java.nio.file.Files.createTempDirectory("warden-recordings-");
+                d.toFile().deleteOnExit();
+                return d.toAbsolutePath().toString();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         /** Each gateway gets its own embedded audit store: two gateways must never share one H2 file. */
@@ -258,6 +278,7 @@ public final class TestGateway implements AutoCloseable {
             if (!approvals.isEmpty()) {
                 y.append("approvals:\n").append(approvals);
             }
+            y.append("recording:\n").append(recording.isEmpty() ? "  directory: " + freshRecordingDir() + "\n" : recording);
             return y.toString();
         }
 
