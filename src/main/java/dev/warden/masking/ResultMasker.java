@@ -236,6 +236,8 @@ public final class ResultMasker {
     private static final java.util.regex.Pattern KEY_VALUE = java.util.regex.Pattern.compile("\\)=\\(.*\\)");
     private static final java.util.regex.Pattern ROW = java.util.regex.Pattern.compile("(contains|row) \\(.*\\)");
     private static final java.util.regex.Pattern AFTER_COLON = java.util.regex.Pattern.compile(": .*");
+    private static final java.util.regex.Pattern REFUSAL_STAND_IN =
+            java.util.regex.Pattern.compile("function warden_refused_[0-9a-f]{32}\\(\\) does not exist");
     private static final java.util.regex.Pattern DIGITS = java.util.regex.Pattern.compile("\\d{5,}");
 
     /**
@@ -257,6 +259,9 @@ public final class ResultMasker {
         boolean notice = frame.getByte(frame.readerIndex()) == 'N';
         var err = notice ? null : (BackendMessage.ErrorResponse) BackendCodec.decode(frame);
         Map<Character, String> fields = new LinkedHashMap<>(notice ? noticeFields(frame) : err.fields());
+        if (!notice && REFUSAL_STAND_IN.matcher(fields.getOrDefault('M', "")).matches()) {
+            return frame; // Warden's own refusal (StatementBlocker's stand-in), replaced downstream by its nonce
+        }
         boolean changed = false;
         for (char k : new char[] {'M', 'D', 'H', 'W', 'q'}) {
             String v = fields.get(k);
