@@ -22,6 +22,15 @@ public final class Exits {
 
     /** Why the statement must not run, or null when it may. */
     public static String check(Statement s, ProtectedCatalog.Snapshot cat, TargetMasking.Methods methods) {
+        return s == null ? null : check(s, s.text(), cat, methods);
+    }
+
+    /**
+     * Why the statement must not run, or null when it may. {@code text} is the statement as sent:
+     * an analysis shared through a cache keyed by the statement's shape carries the text of the
+     * first statement of that shape, whose string literals (a DO block's body) may differ.
+     */
+    public static String check(Statement s, String text, ProtectedCatalog.Snapshot cat, TargetMasking.Methods methods) {
         if (s == null) {
             return null;
         }
@@ -29,14 +38,37 @@ public final class Exits {
         if (inner != null) {
             return inner;
         }
-        Lineage.Result lin = Lineage.of(s.text(), cat);
-        if (!lin.touchesProtected()) {
-            if ((s.kind() == Statement.Kind.DO || s.kind() == Statement.Kind.DDL) && bodyNamesProtected(s.text(), cat)
-                    && anyMasked(cat, methods)) {
-                return "its procedural body reads a relation with protected columns, which Warden cannot mask or follow "
-                        + "(it could copy or print the values); run the queries as plain statements";
-            }
+        if (!anyMasked(cat, methods)) {
             return null;
+        }
+        List<Tok> toks = SqlTokens.of(text);
+        String hidden = calledFrom(toks, SQL_TEXT_FUNCTIONS);
+        if (hidden != null) {
+            return "it calls " + hidden + ", which runs SQL given as a string that Warden cannot see or mask";
+        }
+        String stats = namedFrom(toks, STATISTICS);
+        if (stats != null) {
+            return "it reads " + stats + ", whose sample values (most common values, histograms) come from protected "
+                    + "columns unmasked";
+        }
+        if ((s.kind() == Statement.Kind.DO || s.kind() == Statement.Kind.DDL) && bodyReadsProtected(toks, cat, s.kind())) {
+            return "its procedural body reads a relation or column with protected data, or runs dynamic SQL (EXECUTE), "
+                    + "which Warden cannot mask or follow (it could copy or print the values); run the queries as plain "
+                    + "statements";
+        }
+        Lineage.Result lin = Lineage.of(text, cat);
+        if (!lin.touchesProtected()) {
+            return null;
+        }
+        if (s.kind() == Statement.Kind.DDL && changesRelation(toks)) {
+            return "it changes a relation with protected columns (renames, new or generated columns, triggers, rules, "
+                    + "policies could carry the values out of the masking); schema changes there are for a grant that "
+                    + "sees the columns unmasked";
+        }
+        String sink = calledFrom(toks, SINKS);
+        if (sink != null) {
+            return "it passes values to " + sink + ", which keeps them where they can be read back unmasked "
+                    + "(settings, notifications, large objects, sequences, lock keys)";
         }
         Set<String> known = new HashSet<>();
         for (String t : s.tables()) {
@@ -74,30 +106,165 @@ public final class Exits {
             }
         }
         if (s.kind() == Statement.Kind.UPDATE) {
-            String copied = updateCopies(s.text(), cat, methods);
+            String copied = updateCopies(toks, cat, methods, known);
             if (copied != null) {
                 return "it copies protected column " + copied + " into another column; set values from literals or "
                         + "unprotected columns";
             }
         }
+        String position = positionalSort(toks, lin, methods);
+        if (position != null) {
+            return "it groups or sorts by the position of protected column " + position + ", which would reveal values "
+                    + "you see masked; sort on an unprotected column instead";
+        }
         return null;
     }
 
-    /** A DO block or a function/procedure body (a string to the lexer) that names a protected relation. */
-    private static boolean bodyNamesProtected(String sql, ProtectedCatalog.Snapshot cat) {
-        for (Tok t : SqlTokens.of(sql)) {
+    /** Functions that run SQL handed to them as text: the statement inside is invisible to Warden. */
+    private static final Set<String> SQL_TEXT_FUNCTIONS = Set.of("query_to_xml", "query_to_xmlschema",
+            "query_to_xml_and_xmlschema", "table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
+            "cursor_to_xml", "cursor_to_xmlschema", "schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema",
+            "database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema", "ts_stat", "dblink",
+            "dblink_exec", "dblink_open", "dblink_send_query");
+    /** Catalogs holding sample values of every column (ANALYZE statistics). */
+    private static final Set<String> STATISTICS = Set.of("pg_stats", "pg_statistic", "pg_stats_ext",
+            "pg_stats_ext_exprs", "pg_statistic_ext_data");
+    /** Functions that keep a value somewhere a later statement can read it without naming a protected relation. */
+    private static final Set<String> SINKS = Set.of("set_config", "pg_notify", "lo_from_bytea", "lo_put", "lowrite",
+            "lo_import", "lo_export", "setval", "pg_advisory_lock", "pg_advisory_lock_shared", "pg_advisory_xact_lock",
+            "pg_advisory_xact_lock_shared", "pg_try_advisory_lock", "pg_try_advisory_lock_shared",
+            "pg_try_advisory_xact_lock", "pg_try_advisory_xact_lock_shared", "pg_logical_emit_message",
+            "pg_file_write", "dblink_exec");
+    private static final Set<String> ORDER_END = Set.of("limit", "offset", "fetch", "for", "having", "window", "union",
+            "intersect", "except", "order", "group");
+
+    /** The first of {@code names} called as a function in the statement (tokens outside strings), or null. */
+    private static String calledFrom(List<Tok> toks, Set<String> names) {
+        for (int i = 0; i + 1 < toks.size(); i++) {
+            Tok t = toks.get(i);
+            if (t.type() == SqlTokens.Type.NAME && names.contains(t.text()) && toks.get(i + 1).is("(")) {
+                return t.text();
+            }
+        }
+        return null;
+    }
+
+    private static String namedFrom(List<Tok> toks, Set<String> names) {
+        for (Tok t : toks) {
+            if (t.type() == SqlTokens.Type.NAME && names.contains(t.text())) {
+                return t.text();
+            }
+        }
+        return null;
+    }
+
+    /** ALTER ... of a relation, or CREATE TRIGGER / RULE / POLICY on one (the caller checked it names a protected one). */
+    private static boolean changesRelation(List<Tok> toks) {
+        if (toks.isEmpty()) {
+            return false;
+        }
+        if (toks.get(0).isWord("alter")) {
+            return true;
+        }
+        if (!toks.get(0).isWord("create")) {
+            return false;
+        }
+        for (int i = 1; i < Math.min(toks.size(), 5); i++) {
+            Tok t = toks.get(i);
+            if (t.isWord("trigger") || t.isWord("rule") || t.isWord("policy")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** ORDER BY 2 / GROUP BY 2 where output 2 is a protected column the identity sees masked: its name, or null. */
+    private static String positionalSort(List<Tok> toks, Lineage.Result lin, TargetMasking.Methods methods) {
+        Lineage.Output[] outputs = lin.outputs();
+        if (outputs == null) {
+            return null;
+        }
+        int depth = 0;
+        for (int i = 0; i + 1 < toks.size(); i++) {
+            Tok t = toks.get(i);
+            if (t.is("(")) {
+                depth++;
+            } else if (t.is(")")) {
+                depth--;
+            } else if (depth == 0 && (t.isWord("order") || t.isWord("group")) && toks.get(i + 1).isWord("by")) {
+                for (int j = i + 2; j < toks.size(); j++) {
+                    Tok u = toks.get(j);
+                    if (u.type() == SqlTokens.Type.NAME && !u.quoted() && ORDER_END.contains(u.text()) || u.is(";")) {
+                        break;
+                    }
+                    boolean itemStart = j == i + 2 || toks.get(j - 1).is(",");
+                    boolean itemEnd = j + 1 >= toks.size() || toks.get(j + 1).is(",") || toks.get(j + 1).type() == SqlTokens.Type.NAME;
+                    if (u.type() == SqlTokens.Type.NUMBER && itemStart && itemEnd) {
+                        int k;
+                        try {
+                            k = Integer.parseInt(u.text());
+                        } catch (NumberFormatException e) {
+                            continue;
+                        }
+                        if (k >= 1 && k <= outputs.length && outputs[k - 1] != null) {
+                            DataClass cls = outputs[k - 1].cls();
+                            if (!methods.of(cls).isNone() && !methods.predicateAllowed(cls)) {
+                                return "#" + k + " (" + cls.id() + ")";
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A DO block or a function/procedure body (a string to the lexer) that names a relation or column
+     * with protected data, calls a function that runs SQL from a string, or — in a DO block or a
+     * function/procedure definition — runs dynamic SQL, which can assemble any name from pieces.
+     */
+    private static boolean bodyReadsProtected(List<Tok> toks, ProtectedCatalog.Snapshot cat, Statement.Kind kind) {
+        boolean routine = kind == Statement.Kind.DO;
+        for (Tok t : toks) {
+            routine |= t.isWord("function") || t.isWord("procedure");
+        }
+        for (Tok t : toks) {
             if (t.type() != SqlTokens.Type.STRING) {
                 continue;
             }
             String body = t.text().toLowerCase(java.util.Locale.ROOT);
+            Set<String> words = new HashSet<>();
+            for (Tok w : SqlTokens.of(body)) {
+                if (w.type() == SqlTokens.Type.NAME) {
+                    words.add(w.text());
+                }
+            }
             for (String rel : cat.protectedTables()) {
-                if (java.util.regex.Pattern.compile("(?<![a-z0-9_$])" + java.util.regex.Pattern.quote(
-                        rel.toLowerCase(java.util.Locale.ROOT)) + "(?![a-z0-9_$])").matcher(body).find()) {
+                if (containsWord(body, rel.toLowerCase(java.util.Locale.ROOT))) {
                     return true;
                 }
             }
+            for (String col : cat.protectedColumns().keySet()) {
+                if (words.contains(col)) {
+                    return true;
+                }
+            }
+            for (String f : SQL_TEXT_FUNCTIONS) {
+                if (containsWord(body, f)) {
+                    return true;
+                }
+            }
+            if (routine && (words.contains("execute") || containsWord(body, "execute"))) {
+                return true;
+            }
         }
         return false;
+    }
+
+    private static boolean containsWord(String text, String word) {
+        return java.util.regex.Pattern.compile("(?<![a-z0-9_$])" + java.util.regex.Pattern.quote(word)
+                + "(?![a-z0-9_$])").matcher(text).find();
     }
 
     private static boolean anyMasked(ProtectedCatalog.Snapshot cat, TargetMasking.Methods methods) {
@@ -144,28 +311,59 @@ public final class Exits {
         return null;
     }
 
-    /** UPDATE ... SET a = <expr naming a protected column>: the protected column's name, or null. */
-    private static String updateCopies(String sql, ProtectedCatalog.Snapshot cat, TargetMasking.Methods methods) {
-        List<Tok> toks = SqlTokens.of(sql);
+    /**
+     * UPDATE ... SET a = <expr>: the right-hand side must not carry a protected column, a whole row
+     * ({@code reverse(c::text)}), or a name Warden cannot place. Returns what it carries, or null.
+     */
+    private static String updateCopies(List<Tok> toks, ProtectedCatalog.Snapshot cat, TargetMasking.Methods methods,
+                                       Set<String> known) {
+        Set<String> safe = new HashSet<>(known);
+        safe.removeAll(cat.protectedColumns().keySet());
         int depth = 0;
         boolean inSet = false;
-        for (int i = 0; i < toks.size(); i++) {
-            Tok t = toks.get(i);
+        List<Tok> rhs = null;
+        for (int i = 0; i <= toks.size(); i++) {
+            Tok t = i < toks.size() ? toks.get(i) : null;
+            boolean end = t == null || (depth == 0 && (t.isWord("from") || t.isWord("where") || t.isWord("returning")
+                    || t.is(",") || t.is(";")));
+            if (inSet && rhs != null && end) {
+                Lineage.Output o = Lineage.item(rhs, cat, safe);
+                if (o != null && !methods.of(o.cls()).isNone()) {
+                    String name = null;
+                    for (Tok r : rhs) {
+                        if (r.type() == SqlTokens.Type.NAME && cat.protectedColumns().containsKey(r.text())) {
+                            name = r.text();
+                            break;
+                        }
+                    }
+                    return name != null ? name : "(a whole row or a name Warden cannot place)";
+                }
+                rhs = null;
+            }
+            if (t == null) {
+                break;
+            }
+            if (depth == 0 && (t.isWord("from") || t.isWord("where") || t.isWord("returning"))) {
+                inSet = false;
+            }
             if (t.is("(")) {
                 depth++;
             } else if (t.is(")")) {
                 depth--;
-            } else if (depth == 0 && t.isWord("set")) {
+            }
+            if (depth == 0 && t.isWord("set") && rhs == null) {
                 inSet = true;
-            } else if (depth == 0 && (t.isWord("from") || t.isWord("where") || t.isWord("returning"))) {
-                inSet = false;
-            } else if (inSet && t.type() == SqlTokens.Type.NAME) {
-                boolean target = i + 1 < toks.size() && toks.get(i + 1).is("=") && (i == 0 || !toks.get(i - 1).is("="));
-                DataClass cls = cat.protectedColumns().get(t.text());
-                if (!target && cls != null && !methods.of(cls).isNone()
-                        && !(i + 1 < toks.size() && toks.get(i + 1).is("."))) {
-                    return t.text();
+                continue;
+            }
+            if (!inSet) {
+                continue;
+            }
+            if (rhs == null) {
+                if (depth == 0 && t.is("=")) {
+                    rhs = new java.util.ArrayList<>();
                 }
+            } else if (!(depth == 0 && t.is(","))) {
+                rhs.add(t);
             }
         }
         return null;

@@ -109,14 +109,18 @@ public final class ProtectedCatalog {
             stale = false;
             CompletableFuture<Snapshot> f = CompletableFuture.supplyAsync(this::load, executor);
             loading = f;
+            // a load that is already done runs this hook at once, clearing `loading`: return f, never the field
             f.whenComplete((ok, err) -> {
                 synchronized (this) {
-                    loading = null;
+                    if (loading == f) {
+                        loading = null;
+                    }
                     if (err != null) {
                         stale = true;
                     }
                 }
             });
+            return f;
         }
         return loading;
     }

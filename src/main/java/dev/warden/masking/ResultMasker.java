@@ -224,8 +224,9 @@ public final class ResultMasker {
                 plan = null;
                 planResolved = false;
             }
+            case 'N' -> frame = scrubError(frame, head, alloc);
             default -> {
-                // notices, parameter status, notifications, COPY, ParameterDescription: unchanged
+                // parameter status, notifications, COPY, ParameterDescription: unchanged
             }
         }
         return frame;
@@ -233,30 +234,50 @@ public final class ResultMasker {
 
     private static final java.util.regex.Pattern QUOTED = java.util.regex.Pattern.compile("\"[^\"]*\"");
     private static final java.util.regex.Pattern KEY_VALUE = java.util.regex.Pattern.compile("\\)=\\(.*\\)");
+    private static final java.util.regex.Pattern ROW = java.util.regex.Pattern.compile("(contains|row) \\(.*\\)");
+    private static final java.util.regex.Pattern AFTER_COLON = java.util.regex.Pattern.compile(": .*");
+    private static final java.util.regex.Pattern REFUSAL_STAND_IN =
+            java.util.regex.Pattern.compile("function warden_refused_[0-9a-f]{32}\\(\\) does not exist");
+    private static final java.util.regex.Pattern DIGITS = java.util.regex.Pattern.compile("\\d{5,}");
 
     /**
-     * PostgreSQL quotes the offending value in many errors ({@code invalid input syntax for type
-     * integer: "123-45-6789"}, {@code Key (ssn)=(...) already exists}): for a statement that touches
-     * protected relations, quoted values and key values are redacted so that a failing cast cannot
-     * read them out.
+     * Errors and notices. PostgreSQL quotes the offending value in many of them ({@code invalid
+     * input syntax for type integer: "123-45-6789"}, {@code Key (ssn)=(...) already exists},
+     * {@code Failing row contains (...)}, {@code date field value out of range: 123456789-01-01}):
+     * for a statement that touches protected relations, quoted values, key values, failing rows,
+     * whatever follows a colon and runs of five or more digits are redacted in the message, detail,
+     * hint and context, so that a failing cast or constraint cannot read them out. The content
+     * detectors run over every error and notice, whatever the statement (a function may raise a
+     * notice with values it read).
      */
     private ByteBuf scrubError(ByteBuf frame, Pending head, ByteBufAllocator alloc) {
         ProtectedCatalog.Snapshot cat = tm.catalog().current();
         String sql = head instanceof QueryP q && q.index < q.statements.size() ? q.statements.get(q.index)
                 : head instanceof ExecuteP x && portals.get(x.portal()) != null && portals.get(x.portal()).statement() != null
                 ? portals.get(x.portal()).statement().sql : null;
-        if (cat != null && (sql == null ? !protectedDeferred : !lineage(sql, cat).touchesProtected())) {
-            return frame;
+        boolean touches = cat == null || (sql == null ? protectedDeferred : lineage(sql, cat).touchesProtected());
+        boolean notice = frame.getByte(frame.readerIndex()) == 'N';
+        var err = notice ? null : (BackendMessage.ErrorResponse) BackendCodec.decode(frame);
+        Map<Character, String> fields = new LinkedHashMap<>(notice ? noticeFields(frame) : err.fields());
+        if (!notice && REFUSAL_STAND_IN.matcher(fields.getOrDefault('M', "")).matches()) {
+            return frame; // Warden's own refusal (StatementBlocker's stand-in), replaced downstream by its nonce
         }
-        var err = (BackendMessage.ErrorResponse) BackendCodec.decode(frame);
-        Map<Character, String> fields = new LinkedHashMap<>(err.fields());
         boolean changed = false;
-        for (char k : new char[] {'M', 'D', 'H', 'W', 'P'}) {
+        for (char k : new char[] {'M', 'D', 'H', 'W', 'q'}) {
             String v = fields.get(k);
             if (v == null) {
                 continue;
             }
-            String out = KEY_VALUE.matcher(QUOTED.matcher(v).replaceAll("\"****\"")).replaceAll(")=(****)");
+            String out = v;
+            if (touches) {
+                out = QUOTED.matcher(out).replaceAll("\"****\"");
+                out = KEY_VALUE.matcher(out).replaceAll(")=(****)");
+                out = ROW.matcher(out).replaceAll("$1 (****)");
+                if (k == 'M' || k == 'D') {
+                    out = AFTER_COLON.matcher(out).replaceAll(": ****");
+                }
+                out = DIGITS.matcher(out).replaceAll("****");
+            }
             out = tm.detectors().redact(out);
             if (!out.equals(v)) {
                 fields.put(k, out);
@@ -267,9 +288,37 @@ public final class ResultMasker {
             return frame;
         }
         ByteBuf out = alloc.buffer(frame.readableBytes());
-        BackendCodec.encode(new BackendMessage.ErrorResponse(fields), out);
+        if (notice) {
+            out.writeByte('N').writeInt(0);
+            fields.forEach((k, v) -> {
+                out.writeByte(k);
+                out.writeCharSequence(v, StandardCharsets.UTF_8);
+                out.writeByte(0);
+            });
+            out.writeByte(0);
+            out.setInt(1, out.writerIndex() - 1);
+        } else {
+            BackendCodec.encode(new BackendMessage.ErrorResponse(fields), out);
+        }
         frame.release();
         return out;
+    }
+
+    /** The fields of a NoticeResponse (same layout as an ErrorResponse). */
+    private static Map<Character, String> noticeFields(ByteBuf frame) {
+        Map<Character, String> f = new LinkedHashMap<>();
+        int p = frame.readerIndex() + 5;
+        int end = frame.readerIndex() + 1 + frame.getInt(frame.readerIndex() + 1);
+        while (p < end && frame.getByte(p) != 0) {
+            char code = (char) frame.getByte(p++);
+            int z = frame.indexOf(p, end, (byte) 0);
+            if (z < 0) {
+                break;
+            }
+            f.put(code, frame.toString(p, z - p, StandardCharsets.UTF_8));
+            p = z + 1;
+        }
+        return f;
     }
 
     /** What was masked in the statement that completed last (taken once), or null. */

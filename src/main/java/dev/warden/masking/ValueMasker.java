@@ -34,8 +34,73 @@ public final class ValueMasker {
             String masked = text == null ? null : maskText(m, typeOid, text);
             return masked == null ? null : PgTypes.textToBinary(typeOid, masked);
         }
+        if (PgTypes.stringy(typeOid)) {
+            byte[] fast = maskTextBytes(m, value);
+            if (fast != null) {
+                return fast;
+            }
+        }
         String masked = maskText(m, typeOid, new String(value, StandardCharsets.UTF_8));
         return masked == null ? null : masked.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static final byte[] REDACTED_BYTES = REDACTED.getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * The hot path of a text cell, on its UTF-8 bytes without decoding: redact, email, and partial of
+     * an ASCII value give exactly what {@link #maskText} gives (ASCII letters and digits are what
+     * {@link Character#isLetterOrDigit} accepts below 128; '@' never occurs inside a multi-byte UTF-8
+     * sequence). Null when the value needs the general path.
+     */
+    static byte[] maskTextBytes(MaskMethod m, byte[] v) {
+        switch (m.kind()) {
+            case REDACT:
+                return REDACTED_BYTES;
+            case EMAIL: {
+                int at = -1;
+                for (int i = v.length - 1; i >= 0; i--) {
+                    if (v[i] == '@') {
+                        at = i;
+                        break;
+                    }
+                }
+                if (at <= 0 || at >= v.length - 1) {
+                    return REDACTED_BYTES;
+                }
+                byte[] out = new byte[REDACTED_BYTES.length + v.length - at];
+                System.arraycopy(REDACTED_BYTES, 0, out, 0, REDACTED_BYTES.length);
+                System.arraycopy(v, at, out, REDACTED_BYTES.length, v.length - at);
+                return out;
+            }
+            case PARTIAL: {
+                int alnum = 0;
+                for (byte b : v) {
+                    if (b < 0) {
+                        return null; // not ASCII
+                    }
+                    alnum += asciiAlnum(b) ? 1 : 0;
+                }
+                int show = Math.min(m.keep(), alnum / 2);
+                byte[] out = new byte[v.length];
+                int seen = 0;
+                for (int i = 0; i < v.length; i++) {
+                    byte b = v[i];
+                    if (asciiAlnum(b)) {
+                        seen++;
+                        out[i] = seen > alnum - show ? b : (byte) '*';
+                    } else {
+                        out[i] = b;
+                    }
+                }
+                return out;
+            }
+            default:
+                return null;
+        }
+    }
+
+    private static boolean asciiAlnum(byte b) {
+        return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
     }
 
     /** The masked text form of a value of type {@code typeOid}, or null when the result must be NULL. */

@@ -45,7 +45,16 @@ public final class MaskingProcessor extends AsyncProcessorSupport {
             return true;
         }
         TargetMasking tm = masker.target();
-        var fresh = tm.catalog().fresh();
+        java.util.concurrent.CompletableFuture<ProtectedCatalog.Snapshot> fresh;
+        try {
+            fresh = tm.catalog().fresh();
+        } catch (RuntimeException e) {
+            // never leave the round trip without an answer: the statement is refused instead
+            refuse(rt, firstStatement(rt), "Warden could not check the protected-column catalog (" + e
+                    + "); statements are refused until it can, so that no protected value leaves unmasked");
+            callback.done(true);
+            return true;
+        }
         if (fresh.isDone()) {
             check(rt, tm, fresh);
             callback.done(true);
@@ -105,7 +114,7 @@ public final class MaskingProcessor extends AsyncProcessorSupport {
             }
             for (String text : texts) {
                 Statement st = analysis.analyze(text, s.searchPath());
-                String why = Exits.check(st, cat, methods);
+                String why = Exits.check(st, text, cat, methods);
                 if (why != null) {
                     refuse(rt, i, why);
                     return;

@@ -389,6 +389,31 @@ final class RawPgClient implements AutoCloseable {
         return Bytes.of().typed('S');
     }
 
+    /** Parse: a statement name, its SQL, no parameter types. */
+    static byte[] parse(String name, String sql) {
+        return Bytes.of().cstr(name).cstr(sql).i16(0).typed('P');
+    }
+
+    /** Bind without parameters; {@code resultFormat} (0 text, 1 binary) applies to every result column. */
+    static byte[] bind(String portal, String statement, int resultFormat) {
+        return Bytes.of().cstr(portal).cstr(statement).i16(0).i16(0).i16(1).i16(resultFormat).typed('B');
+    }
+
+    /** Describe of a statement ('S') or portal ('P'). */
+    static byte[] describe(char kind, String name) {
+        return Bytes.of().i8(kind).cstr(name).typed('D');
+    }
+
+    /** Execute a portal, all rows. */
+    static byte[] execute(String portal) {
+        return Bytes.of().cstr(portal).i32(0).typed('E');
+    }
+
+    /** Close a statement ('S') or portal ('P'). */
+    static byte[] close(char kind, String name) {
+        return Bytes.of().i8(kind).cstr(name).typed('C');
+    }
+
     static byte[] concat(byte[]... chunks) {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         for (byte[] c : chunks) {
