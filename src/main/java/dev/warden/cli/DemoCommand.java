@@ -30,7 +30,8 @@ final class DemoCommand implements Callable<Integer> {
     Path data;
 
     /** A running demo: PostgreSQL, the mail catcher and the gateway, and what the instructions name. */
-    record Running(EmbeddedTarget pg, DemoMailbox mail, Gateway gateway, Path caFile, Path configFile, String apiKey)
+    record Running(EmbeddedTarget pg, DemoMailbox mail, Gateway gateway, Path caFile, Path configFile, String apiKey,
+                   String auditorPassword)
             implements AutoCloseable {
         @Override
         public void close() {
@@ -180,7 +181,7 @@ final class DemoCommand implements Callable<Integer> {
         Gateway gw = new Gateway(ConfigLoader.load(configFile), WardenCli.home().resolve("routes"),
                 WardenCli.home().resolve("rules")).withDemoIssuer(issuer)
                 .withDemoRoutes(Map.of(DemoMailbox.BEAN, mail)).start();
-        return new Running(pg, mail, gw, caFile, configFile, apiKey);
+        return new Running(pg, mail, gw, caFile, configFile, apiKey, auditorPassword);
     }
 
     private void printInstructions(Running demo) {
@@ -206,7 +207,7 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("Masking: the same query masked for the CI job, in clear for the auditor (rules/masking.drl):");
         System.out.println("  PGPASSWORD=\"$(./warden token --claim repository=acme/etl --claim run_id=4711)\" psql \"postgresql://etl"
                 + tlsUrl + "\" -c 'SELECT * FROM customers LIMIT 3'");
-        System.out.println("  psql \"postgresql://auditor:" + auditorPassword + tlsUrl + "\" -c 'SELECT * FROM customers LIMIT 3'");
+        System.out.println("  psql \"postgresql://auditor:" + demo.auditorPassword() + tlsUrl + "\" -c 'SELECT * FROM customers LIMIT 3'");
         System.out.println();
         System.out.println("Try: SELECT full_name, ssn, email FROM customers LIMIT 5;   (protected columns come back masked)");
         System.out.println("     DELETE FROM transactions;                          (the rules block it)");

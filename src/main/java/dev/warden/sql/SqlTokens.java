@@ -33,7 +33,23 @@ public final class SqlTokens {
 
     public static List<Tok> of(String statementSql) {
         List<Tok> out = new ArrayList<>();
-        for (SqlLexer.Token t : SqlLexer.tokens(statementSql, true).list()) {
+        List<SqlLexer.Token> toks = SqlLexer.tokens(statementSql, true).list();
+        for (int k = 0; k < toks.size(); k++) {
+            SqlLexer.Token t = toks.get(k);
+            if (t.type() == SqlScanner.QIDENT && t.prefix() == 'U') {
+                // U&"cust\006fmers" is customers to PostgreSQL: decoded, with a UESCAPE 'c' clause if present
+                char esc = '\\';
+                if (k + 2 < toks.size() && toks.get(k + 1).type() == SqlScanner.WORD
+                        && toks.get(k + 1).text().equalsIgnoreCase("uescape")
+                        && toks.get(k + 2).type() == SqlScanner.STRING && toks.get(k + 2).text().length() == 3) {
+                    esc = toks.get(k + 2).text().charAt(1);
+                    out.add(new Tok(Type.NAME, SqlNames.unicode(t.text().substring(2), esc), true));
+                    k += 2;
+                    continue;
+                }
+                out.add(new Tok(Type.NAME, SqlNames.unicode(t.text().substring(2), esc), true));
+                continue;
+            }
             switch (t.type()) {
                 case SqlScanner.WORD -> out.add(new Tok(Type.NAME, t.text().toLowerCase(Locale.ROOT), false));
                 case SqlScanner.QIDENT -> out.add(new Tok(Type.NAME, unquote(t.text()), true));
@@ -48,7 +64,7 @@ public final class SqlTokens {
     }
 
     private static String unquote(String q) {
-        int start = q.startsWith("U&") || q.startsWith("u&") ? 3 : 1;
+        int start = 1;
         if (q.length() < start + 1) {
             return q;
         }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * Security review: Warden (PreparedStatements, ResultMasker) records a named statement's text when
  * the client SENDS Parse, but PostgreSQL refuses a Parse of a name that exists (42P05) and keeps
  * the old statement. Re-parsing a name with harmless text desynchronises Warden from the server.
- * FAILS on the current code.
+ * Warden now refuses the re-Parse (42P05), as PostgreSQL would.
  */
 class MaskingReparseIT {
     @BeforeAll

@@ -10,10 +10,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Security review: ways protected values reach the client unmasked. Each test FAILS on the current
- * code (the secret appears in the client's result). Reuses MaskingIT's fixture (database, gateway).
+ * Ways protected values could reach the client unmasked, found in a security review: SQL given as a
+ * string, Unicode-escaped names, side channels. Reuses MaskingIT's fixture (database, gateway).
  */
-class ReviewMaskingBypassIT {
+class MaskingSideChannelIT {
     @BeforeAll
     static void start() throws Exception {
         MaskingIT.start();
@@ -70,7 +70,12 @@ class ReviewMaskingBypassIT {
     void pgNotifyPayloadCarriesSsn() throws Exception {
         try (Connection c = MaskingIT.bank(); Statement s = c.createStatement()) {
             s.execute("LISTEN leak");
-            s.execute("SELECT pg_notify('leak', ssn) FROM customers");
+            try {
+                s.execute("SELECT pg_notify('leak', ssn) FROM customers");
+            } catch (java.sql.SQLException refused) {
+                assertThat(refused.getSQLState()).isEqualTo("42501");
+                return;
+            }
             s.execute("SELECT 1");
             org.postgresql.PGNotification[] n = c.unwrap(org.postgresql.PGConnection.class).getNotifications(2000);
             StringBuilder b = new StringBuilder();
