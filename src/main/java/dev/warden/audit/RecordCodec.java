@@ -84,6 +84,10 @@ final class RecordCodec {
             // only when something was masked, so records without masking encode exactly as before
             p.put("masked", Map.of("columns", o.maskedColumns(), "cells", o.maskedCells()));
         }
+        if (o.sealedOriginals() != null) {
+            // only with masking.sealOriginals: the auditors' ciphertext, opened with ./warden audit unseal
+            p.put("sealedOriginals", o.sealedOriginals());
+        }
         Instant start = o.forwarded() != null ? o.forwarded() : received;
         p.put("durationMicros", Math.max(0, Duration.between(start, o.completed()).toNanos() / 1000));
         return p;

@@ -16,10 +16,12 @@ import java.util.Objects;
  * @param errorMessage  the error message, null on success
  * @param maskedColumns result columns Warden masked ("public.customers.ssn", "<computed>.upper"); empty when none
  * @param maskedCells   how many cells of the result Warden masked
+ * @param sealedOriginals base64 of the Tink hybrid ciphertext of the masked cells' original values
+ *                      (sealOriginals, context info = the statement record's id); null when off or nothing was masked
  */
 public record StatementOutcome(Instant forwarded, Instant completed, String commandTag, long rows,
                                long bytesToClient, String sqlState, String errorMessage, java.util.List<String> maskedColumns,
-                               long maskedCells) {
+                               long maskedCells, String sealedOriginals) {
 
     public StatementOutcome {
         Objects.requireNonNull(completed, "completed");
@@ -28,12 +30,19 @@ public record StatementOutcome(Instant forwarded, Instant completed, String comm
 
     public StatementOutcome(Instant forwarded, Instant completed, String commandTag, long rows, long bytesToClient,
                             String sqlState, String errorMessage) {
-        this(forwarded, completed, commandTag, rows, bytesToClient, sqlState, errorMessage, java.util.List.of(), 0);
+        this(forwarded, completed, commandTag, rows, bytesToClient, sqlState, errorMessage, java.util.List.of(), 0, null);
     }
 
     /** The same outcome, with what Warden masked in the statement's result. */
     public StatementOutcome withMasked(java.util.List<String> columns, long cells) {
-        return new StatementOutcome(forwarded, completed, commandTag, rows, bytesToClient, sqlState, errorMessage, columns, cells);
+        return new StatementOutcome(forwarded, completed, commandTag, rows, bytesToClient, sqlState, errorMessage, columns, cells,
+                sealedOriginals);
+    }
+
+    /** The same outcome, with the sealed originals of its masked cells. */
+    public StatementOutcome withSealedOriginals(String sealed) {
+        return new StatementOutcome(forwarded, completed, commandTag, rows, bytesToClient, sqlState, errorMessage,
+                maskedColumns, maskedCells, sealed);
     }
 
     public static StatementOutcome success(Instant forwarded, Instant completed, String commandTag, long rows,

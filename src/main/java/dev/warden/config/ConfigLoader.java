@@ -189,7 +189,7 @@ public final class ConfigLoader {
         if (m.isMissing()) {
             return null;
         }
-        m.allowOnly(Set.of("columns", "tokenKeyFile", "detectors", "defaults"));
+        m.allowOnly(Set.of("columns", "tokenKeyFile", "detectors", "defaults", "sealOriginals"));
         Map<String, String> columns = new LinkedHashMap<>();
         for (Map.Entry<String, Node> c : m.get("columns").entries().entrySet()) {
             String name = c.getKey().trim();
@@ -234,7 +234,29 @@ public final class ConfigLoader {
                 throw m.get("tokenKeyFile").error("the token key in " + p + " is shorter than 16 bytes");
             }
         }
-        return new WardenConfig.Masking(columns, key, detectors, defaults);
+        return new WardenConfig.Masking(columns, key, detectors, defaults, sealOriginals(m.get("sealOriginals"), baseDir));
+    }
+
+    /** targets.X.masking.sealOriginals: {publicKeyset: FILE, maxBytes: 64KB}; absent = off. */
+    private static WardenConfig.SealOriginals sealOriginals(Node s, Path baseDir) {
+        if (s.isMissing()) {
+            return null;
+        }
+        s.allowOnly(Set.of("publicKeyset", "maxBytes"));
+        Node file = s.get("publicKeyset");
+        if (file.isMissing()) {
+            throw s.error("sealOriginals needs publicKeyset: the auditors' Tink public keyset file "
+                    + "(create a pair with ./warden audit seal-keygen --out DIR)");
+        }
+        Path p = existingFile(file, baseDir);
+        com.google.crypto.tink.KeysetHandle h;
+        try {
+            h = dev.warden.masking.SealedOriginals.readPublicKeyset(p);
+        } catch (IllegalArgumentException e) {
+            throw file.error(e.getMessage());
+        }
+        int max = (int) s.get("maxBytes").bytes(dev.warden.masking.SealedOriginals.DEFAULT_MAX_BYTES, 1024, 16L << 20);
+        return new WardenConfig.SealOriginals(p, h, max);
     }
 
     private static Path existingFile(Node n, Path baseDir) {

@@ -75,13 +75,30 @@ public record WardenConfig(Listen listen, Http http, Limits limits, ClientTls tl
      * @param tokenKey     key of the {@code token} method (from tokenKeyFile); null = a random key per start
      * @param detectors    content detectors for computed text columns: ssn, pan, iban, aba, email, phone
      * @param defaults     method per data class, overriding the built-in defaults
+     * @param sealOriginals originals for auditors (sealOriginals); null = off
      */
-    public record Masking(Map<String, String> columns, byte[] tokenKey, List<String> detectors, Map<String, String> defaults) {
+    public record Masking(Map<String, String> columns, byte[] tokenKey, List<String> detectors, Map<String, String> defaults,
+                          SealOriginals sealOriginals) {
         public Masking {
             columns = Map.copyOf(columns);
             detectors = List.copyOf(detectors);
             defaults = Map.copyOf(defaults);
         }
+
+        public Masking(Map<String, String> columns, byte[] tokenKey, List<String> detectors, Map<String, String> defaults) {
+            this(columns, tokenKey, detectors, defaults, null);
+        }
+    }
+
+    /**
+     * {@code targets.<name>.masking.sealOriginals}: the original values of masked cells are sealed
+     * with the auditors' Tink hybrid public keyset into the audit record.
+     *
+     * @param publicKeyset the public keyset file (validated at load: a Tink public keyset for hybrid encryption)
+     * @param keyset       the parsed public keyset
+     * @param maxBytes     originals kept per statement, at most (then the document says truncated)
+     */
+    public record SealOriginals(java.nio.file.Path publicKeyset, com.google.crypto.tink.KeysetHandle keyset, int maxBytes) {
     }
 
     public enum SslMode { DISABLE, REQUIRE, VERIFY_FULL }

@@ -80,7 +80,10 @@ public final class ResultMasker {
     }
 
     /** What was masked in one statement's result, for its audit record. */
-    public record Masked(List<String> columns, long cells) {
+    public record Masked(List<String> columns, long cells, SealedOriginals.Originals originals) {
+        public Masked(List<String> columns, long cells) {
+            this(columns, cells, null);
+        }
     }
 
     private final TargetMasking tm;
@@ -97,6 +100,8 @@ public final class ResultMasker {
     private boolean planResolved;
     private final Map<String, Boolean> maskedColumns = new LinkedHashMap<>();
     private long maskedCells;
+    /** Original values of this statement's masked cells, for sealing (only with sealOriginals). */
+    private SealedOriginals.Originals originals;
     private Masked completed;
 
     public ResultMasker(TargetMasking tm, Identity who, TargetFact fact) {
@@ -330,12 +335,13 @@ public final class ResultMasker {
 
     private void statementDone() {
         if (!maskedColumns.isEmpty()) {
-            completed = new Masked(List.copyOf(maskedColumns.keySet()), maskedCells);
+            completed = new Masked(List.copyOf(maskedColumns.keySet()), maskedCells, originals);
             maskedColumns.clear();
             maskedCells = 0;
         } else {
             completed = null;
         }
+        originals = null;
         plan = null;
         planResolved = false;
     }
@@ -488,6 +494,8 @@ public final class ResultMasker {
         int next = 0;
         Plan p = plan;
         boolean all = p.columns() == null;
+        SealedOriginals sealer = tm.sealer();
+        byte[][] kept = null;
         for (int i = 0; i < ncols; i++) {
             int len = frame.getInt(pos);
             int dataAt = pos + 4;
@@ -520,6 +528,12 @@ public final class ResultMasker {
             if (m != value) {
                 maskedCells++;
                 maskedColumns.put(all ? p.labels()[0] : p.labels()[j], Boolean.TRUE);
+                if (sealer != null) {
+                    if (kept == null) {
+                        kept = new byte[all ? ncols : p.columns().length][];
+                    }
+                    kept[all ? i : j] = value; // already a copy of the cell
+                }
             }
             if (m == null) {
                 out.writeInt(-1);
@@ -529,7 +543,28 @@ public final class ResultMasker {
         }
         out.setInt(1, out.writerIndex() - 1);
         frame.release();
+        if (kept != null) {
+            keepOriginals(sealer, p, kept);
+        }
         return out;
+    }
+
+    private void keepOriginals(SealedOriginals sealer, Plan p, byte[][] row) {
+        if (originals == null) {
+            String[] cols;
+            if (p.columns() == null) {
+                cols = new String[row.length];
+                for (int i = 0; i < cols.length; i++) {
+                    cols[i] = p.labels()[0] + "#" + (i + 1);
+                }
+            } else {
+                cols = p.labels();
+            }
+            originals = sealer.collector(cols, p.columns() == null ? null : p.binary());
+        }
+        if (originals.width() == row.length) {
+            originals.add(row);
+        }
     }
 
     private static boolean ddlTag(ByteBuf frame) {

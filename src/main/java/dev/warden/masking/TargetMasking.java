@@ -21,6 +21,7 @@ public final class TargetMasking {
     private final Map<DataClass, MaskMethod> defaults;
     private final Set<String> classes;
     private final PolicyEngine policy;
+    private volatile SealedOriginals sealer;
 
     public TargetMasking(String name, ProtectedCatalog catalog, byte[] tokenKey, Set<String> detectors,
                          Map<String, String> defaults, Set<DataClass> classes, PolicyEngine policy) {
@@ -39,6 +40,16 @@ public final class TargetMasking {
         cs.add(DataClass.FREETEXT.id()); // computed values of any class are judged as freetext
         this.classes = Set.copyOf(cs);
         this.policy = policy;
+    }
+
+    /** Seals the originals of masked cells for the auditors (sealOriginals); null = off. */
+    public TargetMasking sealOriginals(SealedOriginals s) {
+        this.sealer = s;
+        return this;
+    }
+
+    SealedOriginals sealer() {
+        return sealer;
     }
 
     public String name() {

@@ -53,8 +53,20 @@ final class MaskingSetup implements AutoCloseable {
             }
             ProtectedCatalog catalog = new ProtectedCatalog(t.name(), "jdbc:postgresql://" + t.host() + ":" + t.port() + "/"
                     + t.database(), jdbcProperties(t), columns, new LinkedHashSet<>(t.classifiedTables()), catalogThread);
-            targets.put(t.name(), new TargetMasking(t.name(), catalog, key, new LinkedHashSet<>(m.detectors()),
-                    m.defaults(), classes, policy));
+            TargetMasking tm = new TargetMasking(t.name(), catalog, key, new LinkedHashSet<>(m.detectors()),
+                    m.defaults(), classes, policy);
+            if (m.sealOriginals() != null) {
+                try {
+                    tm.sealOriginals(new dev.warden.masking.SealedOriginals(m.sealOriginals().keyset(),
+                            m.sealOriginals().maxBytes()));
+                } catch (java.security.GeneralSecurityException e) {
+                    throw new IllegalStateException("target " + t.name() + ": masking.sealOriginals.publicKeyset "
+                            + m.sealOriginals().publicKeyset() + " cannot encrypt: " + e.getMessage(), e);
+                }
+                LOG.info("target {}: originals of masked cells are sealed for the auditors with {}", t.name(),
+                        m.sealOriginals().publicKeyset());
+            }
+            targets.put(t.name(), tm);
         }
     }
 

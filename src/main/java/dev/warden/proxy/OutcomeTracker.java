@@ -50,11 +50,12 @@ final class OutcomeTracker {
     }
 
     /** Warden masked cells in the result of the statement whose completion comes next. */
-    void masked(List<String> columns, long cells) {
+    void masked(List<String> columns, long cells, dev.warden.masking.SealedOriginals.Originals originals) {
         StatementUnit head = inFlight.peekFirst();
         if (head != null && head.group == answered) {
             head.maskedColumns = columns;
             head.maskedCells = cells;
+            head.originals = originals;
         }
     }
 

@@ -70,7 +70,7 @@ final class SessionAudit {
     }
 
     void masked(dev.warden.masking.ResultMasker.Masked m) {
-        outcomes.masked(m.columns(), m.cells());
+        outcomes.masked(m.columns(), m.cells(), m.originals());
     }
 
     void serverMessage(ByteBuf frame) {

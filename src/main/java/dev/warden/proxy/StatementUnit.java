@@ -3,7 +3,13 @@ package dev.warden.proxy;
 import dev.warden.audit.AuditTicket;
 import dev.warden.audit.StatementOutcome;
 import dev.warden.policy.Verdict;
+import dev.warden.masking.SealedOriginals;
+import java.security.GeneralSecurityException;
 import java.time.Instant;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 
 /**
@@ -13,6 +19,19 @@ import java.util.List;
  * or skipped after an earlier error) by {@link OutcomeTracker}.
  */
 final class StatementUnit {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StatementUnit.class);
+    /** Seals originals in order on one thread (ended when idle); each queued task holds at most maxBytes of originals. */
+    private static final Executor SEALING;
+
+    static {
+        ThreadPoolExecutor e = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "warden-seal-originals");
+            t.setDaemon(true);
+            return t;
+        });
+        e.allowCoreThreadTimeOut(true);
+        SEALING = e;
+    }
     final int frameIndex;
     final String text;
     final String fingerprint;
@@ -31,6 +50,8 @@ final class StatementUnit {
     /** What Warden masked in the result (empty when nothing). */
     List<String> maskedColumns = List.of();
     long maskedCells;
+    /** The original values of the masked cells, to be sealed for the auditors (sealOriginals); else null. */
+    SealedOriginals.Originals originals;
 
     StatementUnit(int frameIndex, String text, String fingerprint, List<String> bindParameters, Verdict verdict,
                   boolean privileged) {
@@ -56,16 +77,39 @@ final class StatementUnit {
 
     void succeeded(String tag) {
         if (ticket != null) {
-            ticket.completed(StatementOutcome.success(forwarded, Instant.now(), tag, rows, bytes)
+            complete(StatementOutcome.success(forwarded, Instant.now(), tag, rows, bytes)
                     .withMasked(maskedColumns, maskedCells));
         }
     }
 
     void failed(String sqlState, String message) {
         if (ticket != null) {
-            ticket.completed(StatementOutcome.error(forwarded, Instant.now(), sqlState, message, bytes)
+            complete(StatementOutcome.error(forwarded, Instant.now(), sqlState, message, bytes)
                     .withMasked(maskedColumns, maskedCells));
         }
+    }
+
+    /**
+     * Records the outcome; with originals to seal, the encryption runs off the event loop first
+     * (a few milliseconds for the largest document) and the outcome is recorded from there.
+     */
+    private void complete(StatementOutcome o) {
+        SealedOriginals.Originals orig = originals;
+        originals = null;
+        if (orig == null || ticket.recordId() == null) {
+            ticket.completed(o);
+            return;
+        }
+        AuditTicket t = ticket;
+        SEALING.execute(() -> {
+            StatementOutcome out = o;
+            try {
+                out = o.withSealedOriginals(orig.sealer().seal(orig, t.recordId()));
+            } catch (GeneralSecurityException | RuntimeException e) {
+                LOG.error("could not seal the originals of statement {}: {}", t.recordId(), e.toString());
+            }
+            t.completed(out);
+        });
     }
 
     void notRun(String sqlState, String message) {
