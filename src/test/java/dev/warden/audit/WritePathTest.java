@@ -35,6 +35,7 @@ class WritePathTest {
         AuditSettings s = TestStores.settings(dir, store).withDurability(AuditSettings.Durability.BATCHED,
                 Duration.ofSeconds(1));
         try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
+            log.checkpoint().get(); // the start-up prune request is done: the writer now waits for the first record
             AuditTicket folded = log.statementReceived(TestStores.statement("s1", Instant.now(), "SELECT 1"), false);
             assertThat(folded.completed(StatementOutcome.error(Instant.now(), Instant.now(), "22012",
                     "division by zero", 0))).isTrue();

@@ -135,7 +135,9 @@ class ApprovalFlowIT {
                 assertThat(rs.getInt(1)).isEqualTo(42);
             }
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                    assertThat(approvalEvents(id)).containsSubsequence("requested", "notified", "approved", "executed"));
+                    // "notified" is written once the mail server took the mail: a quick reviewer may decide before that
+                    assertThat(approvalEvents(id)).contains("notified")
+                            .containsSubsequence("requested", "approved", "executed"));
             assertThat(state(id)).isEqualTo(ApprovalRequest.State.EXECUTED);
         }
     }

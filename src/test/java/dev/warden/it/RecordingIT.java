@@ -283,8 +283,12 @@ class RecordingIT {
         assertThat(gone[1]).contains("chunk 1 is missing from the bundle");
 
         Path records = dir.resolve("records.zip");
-        rewrite(bundle, records, "audit/records.jsonl", b -> new String(b, StandardCharsets.UTF_8)
-                .replaceFirst("\"hash\":\"[0-9a-f]", "\"hash\":\"0").getBytes(StandardCharsets.UTF_8));
+        rewrite(bundle, records, "audit/records.jsonl", b -> {
+            String text = new String(b, StandardCharsets.UTF_8);
+            int at = text.indexOf("\"hash\":\"") + 8;
+            char flipped = text.charAt(at) == '0' ? '1' : '0'; // always a different digit
+            return (text.substring(0, at) + flipped + text.substring(at + 1)).getBytes(StandardCharsets.UTF_8);
+        });
         assertThat(cli("audit", "verify", "--bundle", records.toString())[2]).isEqualTo("1");
     }
 
