@@ -118,7 +118,7 @@ class CrashConsistencyIT {
             th.join(20_000);
         }
 
-        Map<String, Instant> executed = executedStatements(logOffset, durability);
+        Map<String, Instant> executed = executedStatements(logOffset, durability, acknowledged.get());
         Set<String> recorded = recordedStatements(settings);
         assertThat(executed).as("statements PostgreSQL logged").hasSizeGreaterThanOrEqualTo(400);
         Set<String> missing = new HashSet<>(executed.keySet());
@@ -203,9 +203,16 @@ class CrashConsistencyIT {
     }
 
     /** Marker → when PostgreSQL logged executing it, from this run's part of the server log. */
-    private static Map<String, Instant> executedStatements(long offset, String run) throws Exception {
-        await().atMost(Duration.ofSeconds(10)).until(() -> Files.size(pgLog) > offset);
-        Thread.sleep(500); // the logging collector writes asynchronously
+    private static Map<String, Instant> executedStatements(long offset, String run, long acknowledged) {
+        // the logging collector writes asynchronously: wait until every statement a client saw succeed is there
+        return await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+                .until(() -> parseLog(offset, run), m -> m.size() >= acknowledged);
+    }
+
+    private static Map<String, Instant> parseLog(long offset, String run) throws Exception {
+        if (!Files.exists(pgLog) || Files.size(pgLog) <= offset) {
+            return Map.of();
+        }
         byte[] all = Files.readAllBytes(pgLog);
         String text = new String(all, (int) offset, all.length - (int) offset, StandardCharsets.UTF_8);
         Map<String, Instant> out = new HashMap<>();

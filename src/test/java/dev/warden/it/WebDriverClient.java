@@ -66,24 +66,14 @@ final class WebDriverClient implements AutoCloseable {
         }
     }
 
-    private void awaitReady(Duration timeout) throws IOException, InterruptedException {
-        Instant until = Instant.now().plus(timeout);
-        IOException last = null;
-        while (Instant.now().isBefore(until)) {
-            if (!driver.isAlive()) {
-                throw new IOException("chromedriver exited with " + driver.exitValue());
-            }
-            try {
-                JsonNode status = send("GET", "/status", null);
-                if (status.path("ready").asBoolean(false)) {
-                    return;
-                }
-            } catch (IOException e) {
-                last = e; // not listening yet
-            }
-            Thread.sleep(100);
-        }
-        throw new IOException("chromedriver not ready within " + timeout, last);
+    private void awaitReady(Duration timeout) {
+        org.awaitility.Awaitility.await("chromedriver ready").atMost(timeout).pollInterval(Duration.ofMillis(100))
+                .ignoreExceptionsInstanceOf(IOException.class).until(() -> {
+                    if (!driver.isAlive()) {
+                        throw new IllegalStateException("chromedriver exited with " + driver.exitValue());
+                    }
+                    return send("GET", "/status", null).path("ready").asBoolean(false); // IOException: not listening yet
+                });
     }
 
     private String newSession(Path profile) throws IOException, InterruptedException {
@@ -133,17 +123,9 @@ final class WebDriverClient implements AutoCloseable {
 
     /** Waits up to {@code timeout} for an element matching {@code css}. */
     String await(String css, Duration timeout) throws IOException, InterruptedException {
-        Instant until = Instant.now().plus(timeout);
-        while (true) {
-            List<String> found = findAll(css);
-            if (!found.isEmpty()) {
-                return found.get(0);
-            }
-            if (Instant.now().isAfter(until)) {
-                throw new IOException("no element " + css + " within " + timeout + " on " + currentUrl());
-            }
-            Thread.sleep(100);
-        }
+        List<String> found = org.awaitility.Awaitility.await("an element " + css).atMost(timeout)
+                .pollInterval(Duration.ofMillis(100)).until(() -> findAll(css), l -> !l.isEmpty());
+        return found.get(0);
     }
 
     /** The element's rendered text (innerText as the user sees it). */
