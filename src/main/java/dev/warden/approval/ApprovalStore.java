@@ -10,7 +10,6 @@ import dev.warden.approval.ApprovalRequest.Vote;
 import dev.warden.audit.AuditSettings;
 import dev.warden.identity.Identity;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -25,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,64 +83,8 @@ final class ApprovalStore implements AutoCloseable {
 
     /** Brings the approval tables to the latest version (advisory lock on PostgreSQL: instances may start together). */
     void migrate() throws SQLException {
-        boolean split = settings.schemaUser() != null && !settings.schemaUser().equals(settings.user());
-        try (Connection c = connect()) {
-            if (version(c) >= LATEST_VERSION) {
-                return;
-            }
-        }
-        Properties p = new Properties();
-        String user = split ? settings.schemaUser() : settings.user();
-        String password = split ? settings.schemaPassword() : settings.password();
-        if (user != null) {
-            p.setProperty("user", user);
-        }
-        if (password != null) {
-            p.setProperty("password", password);
-        }
-        try (Connection c = DriverManager.getConnection(settings.url(), p)) {
-            c.setAutoCommit(false);
-            try (Statement s = c.createStatement()) {
-                if (postgres()) {
-                    s.execute("SELECT pg_advisory_xact_lock(" + MIGRATION_LOCK + ")");
-                }
-                s.execute("CREATE TABLE IF NOT EXISTS approval_schema_version (version INT PRIMARY KEY, "
-                        + "applied_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP)");
-                int v;
-                try (ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM approval_schema_version")) {
-                    rs.next();
-                    v = rs.getInt(1);
-                }
-                for (int next = v + 1; next <= LATEST_VERSION; next++) {
-                    for (String sql : statements(next)) {
-                        s.execute(sql);
-                    }
-                    s.execute("INSERT INTO approval_schema_version (version) VALUES (" + next + ")");
-                    LOG.info("approval store: schema migrated to version {}", next);
-                }
-                if (postgres() && split) {
-                    String app = "\"" + settings.user().replace("\"", "\"\"") + "\"";
-                    s.execute("GRANT SELECT, INSERT, UPDATE ON approval_request, approval_decision, approval_link_nonce TO " + app);
-                    s.execute("GRANT SELECT ON approval_schema_version TO " + app);
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            }
-        }
-    }
-
-    private static int version(Connection c) throws SQLException {
-        try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM approval_schema_version")) {
-            rs.next();
-            return rs.getInt(1);
-        } catch (SQLException e) {
-            return 0;
-        } finally {
-            c.rollback();
-        }
+        new dev.warden.audit.ComponentSchema("approval", MIGRATION_LOCK, LATEST_VERSION, this::statements,
+                java.util.List.of("approval_request", "approval_decision", "approval_link_nonce")).migrate(settings, LOG);
     }
 
     private List<String> statements(int version) {

@@ -4,7 +4,6 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.audit.AuditSettings;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -15,7 +14,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,62 +88,8 @@ public final class RecordingIndex implements AutoCloseable {
 
     /** Brings the recording tables to the latest version (advisory lock on PostgreSQL: instances may start together). */
     public void migrate() throws SQLException {
-        boolean split = settings.schemaUser() != null && !settings.schemaUser().equals(settings.user());
-        try (Connection c = connect()) {
-            if (version(c) >= LATEST_VERSION) {
-                return;
-            }
-        }
-        Properties p = new Properties();
-        String user = split ? settings.schemaUser() : settings.user();
-        String password = split ? settings.schemaPassword() : settings.password();
-        if (user != null) {
-            p.setProperty("user", user);
-        }
-        if (password != null) {
-            p.setProperty("password", password);
-        }
-        try (Connection c = DriverManager.getConnection(settings.url(), p)) {
-            c.setAutoCommit(false);
-            try (Statement s = c.createStatement()) {
-                if (postgres()) {
-                    s.execute("SELECT pg_advisory_xact_lock(" + MIGRATION_LOCK + ")");
-                }
-                s.execute("CREATE TABLE IF NOT EXISTS recording_schema_version (version INT PRIMARY KEY, "
-                        + "applied_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP)");
-                int v;
-                try (ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM recording_schema_version")) {
-                    rs.next();
-                    v = rs.getInt(1);
-                }
-                for (int next = v + 1; next <= LATEST_VERSION; next++) {
-                    for (String sql : statements(next)) {
-                        s.execute(sql);
-                    }
-                    s.execute("INSERT INTO recording_schema_version (version) VALUES (" + next + ")");
-                    LOG.info("recording index: schema migrated to version {}", next);
-                }
-                if (postgres() && split) {
-                    String app = "\"" + settings.user().replace("\"", "\"\"") + "\"";
-                    s.execute("GRANT SELECT, INSERT, UPDATE ON recording_session, recording_chunk TO " + app);
-                    s.execute("GRANT SELECT ON recording_schema_version TO " + app);
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            }
-        }
-    }
-
-    private static int version(Connection c) {
-        try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM recording_schema_version")) {
-            rs.next();
-            return rs.getInt(1);
-        } catch (SQLException e) {
-            return 0;
-        }
+        new dev.warden.audit.ComponentSchema("recording", MIGRATION_LOCK, LATEST_VERSION, RecordingIndex::statements,
+                java.util.List.of("recording_session", "recording_chunk")).migrate(settings, LOG);
     }
 
     private static List<String> statements(int version) {
