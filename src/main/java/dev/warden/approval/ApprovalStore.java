@@ -3,7 +3,6 @@ package dev.warden.approval;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.approval.ApprovalRequest.State;
 import dev.warden.approval.ApprovalRequest.Vote;
@@ -33,6 +32,8 @@ import org.slf4j.LoggerFactory;
  * Unlike the audit tables they are updated (a request changes state), so with a separate schema
  * owner the application role gets SELECT, INSERT and UPDATE on them. Every method is blocking JDBC:
  * {@link Approvals} calls them on its own threads only.
+ *
+ * <p>One file on purpose: it is the SQL of the approval tables and nothing else.
  */
 final class ApprovalStore implements AutoCloseable {
     static final int LATEST_VERSION = 1;
@@ -49,27 +50,7 @@ final class ApprovalStore implements AutoCloseable {
 
     ApprovalStore(AuditSettings.Store settings, String poolName) {
         this.settings = settings;
-        HikariConfig h = new HikariConfig();
-        h.setJdbcUrl(settings.url());
-        if (settings.user() != null) {
-            h.setUsername(settings.user());
-        }
-        if (settings.password() != null) {
-            h.setPassword(settings.password());
-        }
-        h.setPoolName(poolName);
-        h.setMaximumPoolSize(4);
-        h.setMinimumIdle(1);
-        h.setAutoCommit(false);
-        h.setConnectionTimeout(5000);
-        h.setInitializationFailTimeout(-1); // a store that is down at start is reported by migrate(), not here
-        if (settings.isPostgres()) {
-            h.addDataSourceProperty("connectTimeout", "3");
-            h.addDataSourceProperty("socketTimeout", "30");
-            h.addDataSourceProperty("tcpKeepAlive", "true");
-            h.addDataSourceProperty("ApplicationName", "warden-approvals");
-        }
-        this.pool = new HikariDataSource(h);
+        this.pool = dev.warden.audit.ComponentSchema.pool(settings, poolName, 4, false, "warden-approvals");
     }
 
     boolean postgres() {

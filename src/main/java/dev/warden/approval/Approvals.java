@@ -49,6 +49,10 @@ import org.slf4j.LoggerFactory;
  * memory and polls the store (every {@code pollInterval}) for their state, so a decision taken on
  * another instance completes the hold here within about one interval. Every instance also expires
  * due requests of any instance; row locks make each transition happen once.
+ *
+ * <p>One file on purpose: it is the approval state machine (request, decide, expire, abandon, execute,
+ * fail-fast) and each transition must write its audit record and its store row in the same order;
+ * the store, pages, API and mail are separate classes.
  */
 public final class Approvals implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Approvals.class);

@@ -28,6 +28,9 @@ import org.slf4j.LoggerFactory;
  * Fail closed: when the queue is full or the store is unavailable, statements are refused through
  * their ticket ({@link AuditUnavailableException}, SQLSTATE 53400); service resumes by itself once
  * the store answers again.
+ *
+ * <p>One file on purpose: it is the audit's public surface (open, record, checkpoint, prune, search,
+ * verify, close) over the writer, store and codec classes.
  */
 public final class AuditLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);

@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
  * position and hash, and group-commits them with any checkpoints due. A batch that fails is kept,
  * with its positions and hashes, and written again once the store answers; meanwhile the store
  * counts as unavailable and new statements are refused.
+ *
+ * <p>One file on purpose: chaining, group commit, checkpoint signing and retry after failure all act
+ * on the same head position and hash, owned by this one thread.
  */
 final class ChainWriter implements Runnable {
     static final int MAX_BATCH = 2000;

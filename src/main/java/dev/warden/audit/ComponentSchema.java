@@ -69,6 +69,35 @@ public record ComponentSchema(String component, long lockKey, int latest, IntFun
         }
     }
 
+    /**
+     * A small connection pool on the control store for a component's own work (its threads, never an
+     * event loop); a store that is down at start is reported by {@link #migrate}, not here.
+     */
+    public static com.zaxxer.hikari.HikariDataSource pool(AuditSettings.Store settings, String poolName, int size,
+                                                         boolean autoCommit, String applicationName) {
+        com.zaxxer.hikari.HikariConfig h = new com.zaxxer.hikari.HikariConfig();
+        h.setJdbcUrl(settings.url());
+        if (settings.user() != null) {
+            h.setUsername(settings.user());
+        }
+        if (settings.password() != null) {
+            h.setPassword(settings.password());
+        }
+        h.setPoolName(poolName);
+        h.setMaximumPoolSize(size);
+        h.setMinimumIdle(1);
+        h.setAutoCommit(autoCommit);
+        h.setConnectionTimeout(5000);
+        h.setInitializationFailTimeout(-1);
+        if (settings.isPostgres()) {
+            h.addDataSourceProperty("connectTimeout", "3");
+            h.addDataSourceProperty("socketTimeout", "30");
+            h.addDataSourceProperty("tcpKeepAlive", "true");
+            h.addDataSourceProperty("ApplicationName", applicationName);
+        }
+        return new com.zaxxer.hikari.HikariDataSource(h);
+    }
+
     private int version(Connection c) {
         try (Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM " + component + "_schema_version")) {

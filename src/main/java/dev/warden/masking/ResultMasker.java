@@ -29,6 +29,10 @@ import java.util.Map;
  * <p>Runs on the session's event loop only; it never blocks (the catalog is read elsewhere and
  * only looked up here). When it cannot tell what a result holds — no catalog yet, a DataRow with no
  * description — it masks every cell to NULL rather than guess.
+ *
+ * <p>One file on purpose: it is the per-session protocol follower (Parse/Bind/Describe/Execute,
+ * RowDescription → plan → DataRow) whose state must move in step with the wire; methods, catalog,
+ * lineage and detectors live elsewhere.
  */
 public final class ResultMasker {
     private static final int MAX_NAMES = 1000;

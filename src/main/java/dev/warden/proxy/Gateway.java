@@ -53,6 +53,9 @@ import org.slf4j.LoggerFactory;
  * A running Warden gateway: the Camel context with the routes from {@code routes/}, the client
  * listener (a camel-netty consumer using {@link WardenPipelineFactory}) and the state every session
  * shares (config, TLS, cancel keys).
+ *
+ * <p>One file on purpose: it is the composition root that builds, wires and stops every part; the
+ * parts themselves live in their packages.
  */
 public final class Gateway implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("dev.warden.gateway");

@@ -50,6 +50,9 @@ import org.slf4j.LoggerFactory;
  * PostgreSQL (backpressure) instead of having anything refused or dropped; statements are refused for
  * that only when the buffer is all but full anyway. Under {@code drop-and-mark} nothing is refused or
  * slowed, and what does not fit is dropped and marked.
+ *
+ * <p>One file on purpose: capture, the shared memory budget and the writer thread hand pages to each
+ * other under one lock discipline; the index, chunk format, replay and export are separate classes.
  */
 public final class Recorder implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("dev.warden.recording");

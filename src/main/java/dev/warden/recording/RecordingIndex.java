@@ -1,6 +1,5 @@
 package dev.warden.recording;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.audit.AuditSettings;
 import java.sql.Connection;
@@ -56,26 +55,7 @@ public final class RecordingIndex implements AutoCloseable {
 
     public RecordingIndex(AuditSettings.Store settings, String poolName) {
         this.settings = settings;
-        HikariConfig h = new HikariConfig();
-        h.setJdbcUrl(settings.url());
-        if (settings.user() != null) {
-            h.setUsername(settings.user());
-        }
-        if (settings.password() != null) {
-            h.setPassword(settings.password());
-        }
-        h.setPoolName(poolName);
-        h.setMaximumPoolSize(3);
-        h.setMinimumIdle(1);
-        h.setAutoCommit(true);
-        h.setConnectionTimeout(5000);
-        h.setInitializationFailTimeout(-1);
-        if (settings.isPostgres()) {
-            h.addDataSourceProperty("connectTimeout", "3");
-            h.addDataSourceProperty("socketTimeout", "30");
-            h.addDataSourceProperty("ApplicationName", "warden-recording");
-        }
-        this.pool = new HikariDataSource(h);
+        this.pool = dev.warden.audit.ComponentSchema.pool(settings, poolName, 3, true, "warden-recording");
     }
 
     boolean postgres() {

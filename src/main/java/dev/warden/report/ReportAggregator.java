@@ -39,6 +39,10 @@ import java.util.TreeSet;
  * outcome record (evicted oldest first, then looked up by id at the end), the SQL analysis cache, the
  * open-session → target map, and the listed examples (counts stay exact; lists say how many are not
  * listed). {@link #stateSize()} exposes the total so tests can hold it to that promise.
+ *
+ * <p>One file on purpose: every section is filled from the same single pass over the records, and
+ * splitting the per-section state into classes would only pass the same record through several
+ * hops.
  */
 final class ReportAggregator {
     static final int MAX_OPERATIONS = 500;

@@ -47,6 +47,9 @@ import net.sf.jsqlparser.statement.update.UpdateSet;
  * first; an unqualified column resolves only when its scope has exactly one table, else its table is
  * null. Columns of a subquery's select list take the clause the subquery sits in (a scalar
  * subquery in the select list returns data; one in WHERE only filters).
+ *
+ * <p>One file on purpose: it is a single JSqlParser visitor; its length is the number of node types it
+ * has to look into.
  */
 final class SqlAstCollector {
 

@@ -14,6 +14,9 @@ import java.util.Objects;
  *
  * <p>As in {@link FrontendMessage}, records holding arrays compare array contents, arrays are not
  * copied (treat them as immutable), and a {@code null} value is SQL NULL.
+ *
+ * <p>One file on purpose: it is the sealed set of server message records of the v3 protocol, one small
+ * record each.
  */
 public sealed interface BackendMessage {
 

@@ -100,8 +100,8 @@ class ApprovalBrowserIT {
                 }
             });
             String mail = mailTo(DBA, "CREATE TABLE browser_t");
-            String id = approvalId(mail);
-            String approveLink = link(mail, "To approve");
+            String id = ApprovalMails.approvalId(mail);
+            String approveLink = ApprovalMails.link(mail, "To approve");
             assertThat(approveLink).contains("/approvals/" + id + "?t=");
 
             try (WebDriverClient browser = WebDriverClient.start(dir)) {
@@ -153,7 +153,7 @@ class ApprovalBrowserIT {
         String[] found = new String[1];
         await().atMost(Duration.ofSeconds(15)).until(() -> {
             for (MimeMessage m : SMTP.getReceivedMessages()) {
-                String body = decodeQuotedPrintable(GreenMailUtil.getBody(m));
+                String body = ApprovalMails.decode(GreenMailUtil.getBody(m));
                 if (m.getAllRecipients()[0].toString().equals(reviewer) && body.contains(statement)) {
                     found[0] = body;
                 }
@@ -163,30 +163,8 @@ class ApprovalBrowserIT {
         return found[0];
     }
 
-    private static String decodeQuotedPrintable(String s) {
-        if (!s.contains("=\r\n") && !s.contains("=3D")) {
-            return s;
-        }
-        try {
-            var in = jakarta.mail.internet.MimeUtility.decode(new java.io.ByteArrayInputStream(
-                    s.getBytes(StandardCharsets.US_ASCII)), "quoted-printable");
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
-    private static String approvalId(String mail) {
-        Matcher m = Pattern.compile("AR-[A-Za-z0-9]+").matcher(mail);
-        assertThat(m.find()).as(mail).isTrue();
-        return m.group();
-    }
 
-    private static String link(String mailBody, String label) {
-        Matcher m = Pattern.compile(label + "[^\\n]*\\n(http://\\S+)").matcher(mailBody.replace("\r\n", "\n"));
-        assertThat(m.find()).as("a %s link in %s", label, mailBody).isTrue();
-        return m.group(1);
-    }
 
     private static List<Map<String, Object>> events(String id) throws Exception {
         return gw.gateway().audit().search(new AuditSearch.Query(null, null, null, null, "approval", null, null, null,

@@ -121,9 +121,9 @@ class ApprovalFlowIT {
             });
             String mail = mailTo(DBA1, "CREATE TABLE approved_t");
             assertThat(mail).contains("CREATE TABLE approved_t (id int)").contains("schema change");
-            String id = approvalId(mail);
+            String id = ApprovalMails.approvalId(mail);
             assertThat(run.isDone()).isFalse(); // the session waits for the reviewer
-            HttpResponse<String> decided = decide(link(mail, "To approve"), "approve", "looks fine");
+            HttpResponse<String> decided = decide(ApprovalMails.link(mail, "To approve"), "approve", "looks fine");
             assertThat(decided.statusCode()).as(decided.body()).isEqualTo(200);
             SQLWarning notice = run.get(10, TimeUnit.SECONDS);
             assertThat(notice != null).as("a NoticeResponse reached the client").isTrue();
@@ -157,7 +157,7 @@ class ApprovalFlowIT {
                 }
             });
             String mail = mailTo(DBA2, "CREATE TABLE denied_t");
-            assertThat(decide(link(mail, "To deny"), "deny", "not during business hours").statusCode()).isEqualTo(200);
+            assertThat(decide(ApprovalMails.link(mail, "To deny"), "deny", "not during business hours").statusCode()).isEqualTo(200);
             assertThatThrownBy(() -> ddl.get(10, TimeUnit.SECONDS)).hasRootCauseInstanceOf(SQLException.class)
                     .rootCause().satisfies(e -> {
                         assertThat(((SQLException) e).getSQLState()).isEqualTo("42501");
@@ -189,7 +189,7 @@ class ApprovalFlowIT {
                 }
             });
             String mail = mailTo(DBA1, "UPDATE held_t");
-            assertThat(decide(link(mail, "To approve"), "approve", null).statusCode()).isEqualTo(200);
+            assertThat(decide(ApprovalMails.link(mail, "To approve"), "approve", null).statusCode()).isEqualTo(200);
             assertThat(run.get(10, TimeUnit.SECONDS)).isEqualTo(1);
             assertThat(valueOf(3)).isEqualTo("approved-value");
             // the driver now runs the server-side prepared statement again with other values: not approved
@@ -215,7 +215,7 @@ class ApprovalFlowIT {
                 }
             });
             String mail = mailTo(DBA1, "CREATE TABLE gone_t");
-            id = approvalId(mail);
+            id = ApprovalMails.approvalId(mail);
             c.abort(Runnable::run); // the client goes away while its statement waits
         }
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
@@ -258,7 +258,7 @@ class ApprovalFlowIT {
         await().atMost(Duration.ofSeconds(15)).until(() -> {
             bodies.clear();
             for (MimeMessage m : SMTP.getReceivedMessages()) {
-                String body = decodeQuotedPrintable(GreenMailUtil.getBody(m));
+                String body = ApprovalMails.decode(GreenMailUtil.getBody(m));
                 if (m.getAllRecipients()[0].toString().equals(reviewer) && body.contains(statement)) {
                     bodies.add(body);
                 }
@@ -268,30 +268,8 @@ class ApprovalFlowIT {
         return bodies.get(bodies.size() - 1);
     }
 
-    private static String decodeQuotedPrintable(String s) {
-        if (!s.contains("=\r\n") && !s.contains("=3D")) {
-            return s;
-        }
-        try {
-            var in = jakarta.mail.internet.MimeUtility.decode(new java.io.ByteArrayInputStream(
-                    s.getBytes(StandardCharsets.US_ASCII)), "quoted-printable");
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
-    private static String approvalId(String mail) {
-        Matcher m = Pattern.compile("AR-[A-Za-z0-9]+").matcher(mail);
-        assertThat(m.find()).as(mail).isTrue();
-        return m.group();
-    }
 
-    private static String link(String mailBody, String label) {
-        Matcher m = Pattern.compile(label + "[^\\n]*\\n(http://\\S+)").matcher(mailBody.replace("\r\n", "\n"));
-        assertThat(m.find()).as("a %s link in %s", label, mailBody).isTrue();
-        return m.group(1);
-    }
 
     private HttpResponse<String> decide(String link, String decision, String reason) throws Exception {
         URI u = URI.create(link);

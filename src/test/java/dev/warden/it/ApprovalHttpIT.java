@@ -100,11 +100,6 @@ class ApprovalHttpIT {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static String link(String mailBody, String label) {
-        Matcher m = Pattern.compile(label + "[^\\n]*\\n(http://\\S+)").matcher(mailBody.replace("\r\n", "\n"));
-        assertThat(m.find()).as("a %s link in %s", label, mailBody).isTrue();
-        return m.group(1);
-    }
 
     private static String token(String url) {
         return URI.create(url).getRawQuery().substring(2);
@@ -146,9 +141,9 @@ class ApprovalHttpIT {
             }
             assertThat(aliceMail).isNotNull();
             assertThat(bobMail).isNotNull();
-            String aliceApprove = link(aliceMail, "To approve");
-            String aliceDeny = link(aliceMail, "To deny");
-            String bobApprove = link(bobMail, "To approve");
+            String aliceApprove = ApprovalMails.link(aliceMail, "To approve");
+            String aliceDeny = ApprovalMails.link(aliceMail, "To deny");
+            String bobApprove = ApprovalMails.link(bobMail, "To approve");
             assertThat(aliceApprove).startsWith(h.url() + "?t=").isNotEqualTo(bobApprove).isNotEqualTo(aliceDeny);
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(approvalRecords(gw, h.id()))
                     .anySatisfy(e -> assertThat(e.record()).containsEntry("event", "notified")));

@@ -37,6 +37,9 @@ import org.postgresql.copy.CopyManager;
  * the ABA checksum), SSNs avoid the never-issued area numbers 000, 666 and 900-999.
  *
  * <p>Sensitive columns carry a {@code COMMENT ON COLUMN} that starts with {@value #SENSITIVE_TAG}.
+ *
+ * <p>One file on purpose: it is the demo data set (schema, generators and their checksums); most of
+ * its length is data.
  */
 public final class BankData {
 

@@ -45,6 +45,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * cached the future is already complete; otherwise it completes on a {@code warden-jwks} thread when
  * the key fetch ends (within {@code jwksFetchTimeout}). It fails with an {@link IdentityException}
  * (directly, not wrapped) whose message may be sent to the client.
+ *
+ * <p>One file on purpose: every check a token passes (format, algorithm, issuer, signature, lifetime,
+ * audience, revocation) is here in the order it runs, so a reviewer sees the whole gate at once;
+ * JWKS, grants and revocations are separate classes.
  */
 public final class TokenVerifier implements AutoCloseable {
     static final int MAX_TOKEN_CHARS = 16 * 1024;
