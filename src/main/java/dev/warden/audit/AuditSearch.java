@@ -14,8 +14,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads the audit trail: records matching a filter, oldest first, a page at a time (keyset
- * pagination, so pages stay stable while records are appended). Statement records come with their
+ * Reads the audit trail: records matching a filter, chain by chain in position order (which is the
+ * order each instance received them), a page at a time (keyset pagination on chain and position,
+ * so pages stay stable while records are appended). Filters other than time and instance are
+ * applied to each record's content as it is read, so narrow searches with a time window. Statement records come with their
  * outcome. Used by {@code ./warden audit search} and meant for {@code GET /api/audit}.
  */
 public final class AuditSearch {
@@ -80,102 +82,110 @@ public final class AuditSearch {
     private AuditSearch() {
     }
 
+    /** How far past a page a statement's separate outcome record is looked for. */
+    static final int OUTCOME_LOOKAHEAD = 200_000;
+
     public static Page search(Connection c, Query q) throws SQLException {
-        StringBuilder sql = new StringBuilder("SELECT instance_id, seq, kind, event, at, record_id, body "
-                + "FROM audit_record WHERE 1 = 1");
-        List<Object> args = new ArrayList<>();
-        if (!q.kind().equals("all")) {
-            sql.append(" AND kind = ?");
-            args.add(q.kind());
-        }
-        if (q.identity() != null) {
-            boolean prefix = q.identity().endsWith("*");
-            String v = prefix ? q.identity().substring(0, q.identity().length() - 1).replace("\\", "\\\\")
-                    .replace("%", "\\%").replace("_", "\\_") + "%" : q.identity();
-            String op = prefix ? " LIKE ? ESCAPE '\\'" : " = ?";
-            sql.append(" AND (subject").append(op).append(" OR repository").append(op).append(" OR actor").append(op)
-                    .append(" OR issuer").append(op).append(")");
-            for (int i = 0; i < 4; i++) {
-                args.add(v);
-            }
-        }
-        add(sql, args, "verdict", q.verdict());
-        add(sql, args, "session_id", q.session());
-        add(sql, args, "target", q.target());
-        add(sql, args, "instance_id", q.instance());
-        if (q.from() != null) {
-            sql.append(" AND at >= ?");
-            args.add(StoreSql.utc(q.from()));
-        }
-        if (q.to() != null) {
-            sql.append(" AND at < ?");
-            args.add(StoreSql.utc(q.to()));
-        }
+        String afterInstance = null;
+        long afterSeq = 0;
         if (q.cursor() != null) {
             String[] k = decodeCursor(q.cursor());
-            Object at = StoreSql.utc(Instant.parse(k[0]));
-            sql.append(" AND (at > ? OR (at = ? AND (instance_id > ? OR (instance_id = ? AND seq > ?))))");
-            args.addAll(List.of(at, at, k[1], k[1], Long.parseLong(k[2])));
+            afterInstance = k[0];
+            afterSeq = Long.parseLong(k[1]);
         }
-        sql.append(" ORDER BY at, instance_id, seq FETCH FIRST ").append(q.limit() + 1).append(" ROWS ONLY");
         List<Entry> entries = new ArrayList<>();
-        boolean more = false;
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-            for (int i = 0; i < args.size(); i++) {
-                ps.setObject(i + 1, args.get(i));
+        boolean[] more = {false};
+        RecordScan.byTime(c, q.instance(), q.from(), q.to(), afterInstance, afterSeq, r -> {
+            if (!q.kind().equals("all") && !q.kind().equals(r.type())) {
+                return true;
             }
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (entries.size() == q.limit()) {
-                        more = true;
-                        break;
-                    }
-                    entries.add(new Entry(rs.getString("instance_id"), rs.getLong("seq"), rs.getString("kind"),
-                            rs.getString("event"), StoreSql.instant(rs, "at"), rs.getString("record_id"),
-                            payload(rs.getBytes("body"), "payload"), payload(rs.getBytes("body"), "outcome")));
+            Map<String, Object> envelope;
+            RecordCodec.Projection p;
+            try {
+                envelope = r.envelope();
+                p = StoredRecord.projection(envelope);
+            } catch (RuntimeException e) {
+                envelope = null;
+                p = null;
+            }
+            if (p != null && !matches(q, p)) {
+                return true;
+            }
+            if (p == null && (q.identity() != null || q.verdict() != null || q.session() != null || q.target() != null)) {
+                return true; // unreadable: only shown when nothing filters on its content
+            }
+            if (entries.size() == q.limit()) {
+                more[0] = true;
+                return false;
+            }
+            entries.add(new Entry(r.instance(), r.seq(), r.type(), p == null ? null : p.event(), r.at(),
+                    p == null ? null : p.recordId(), payload(envelope, "payload"), payload(envelope, "outcome")));
+            return true;
+        });
+        List<Entry> page = withOutcomes(c, entries);
+        String next = null;
+        if (more[0]) {
+            Entry last = page.get(page.size() - 1);
+            next = encodeCursor(last.instanceId() + "|" + last.seq());
+        }
+        return new Page(page, next);
+    }
+
+    private static boolean matches(Query q, RecordCodec.Projection p) {
+        if (q.identity() != null) {
+            boolean prefix = q.identity().endsWith("*");
+            String v = prefix ? q.identity().substring(0, q.identity().length() - 1) : q.identity();
+            boolean any = false;
+            for (String f : new String[] {p.subject(), p.repository(), p.actor(), p.issuer()}) {
+                if (f != null && (prefix ? f.startsWith(v) : f.equals(v))) {
+                    any = true;
+                    break;
                 }
             }
-        }
-        entries = withOutcomes(c, entries);
-        String next = null;
-        if (more) {
-            Entry last = entries.get(entries.size() - 1);
-            next = encodeCursor(Canonical.time(last.at()) + "|" + last.instanceId() + "|" + last.seq());
-        }
-        return new Page(entries, next);
-    }
-
-    private static void add(StringBuilder sql, List<Object> args, String column, String value) {
-        if (value != null) {
-            sql.append(" AND ").append(column).append(" = ?");
-            args.add(value);
-        }
-    }
-
-    private static List<Entry> withOutcomes(Connection c, List<Entry> entries) throws SQLException {
-        List<String> ids = new ArrayList<>();
-        for (Entry e : entries) {
-            if (e.kind().equals(RecordCodec.STATEMENT) && e.outcome() == null) {
-                ids.add(e.recordId());
+            if (!any) {
+                return false;
             }
         }
-        if (ids.isEmpty()) {
+        return (q.verdict() == null || q.verdict().equals(p.verdict()))
+                && (q.session() == null || q.session().equals(p.sessionId()))
+                && (q.target() == null || q.target().equals(p.target()));
+    }
+
+    /**
+     * Statements whose outcome was not folded into their record get it from the outcome record that
+     * names them, looked for after them in their chain (up to {@link #OUTCOME_LOOKAHEAD} records past
+     * the page).
+     */
+    private static List<Entry> withOutcomes(Connection c, List<Entry> entries) throws SQLException {
+        Map<String, Map<String, Long>> wanted = new HashMap<>(); // instance -> id -> seq
+        for (Entry e : entries) {
+            if (e.kind().equals(RecordCodec.STATEMENT) && e.outcome() == null && e.recordId() != null) {
+                wanted.computeIfAbsent(e.instanceId(), k -> new HashMap<>()).put(e.recordId(), e.seq());
+            }
+        }
+        if (wanted.isEmpty()) {
             return entries;
         }
         Map<String, Map<String, Object>> outcomes = new HashMap<>();
-        for (int from = 0; from < ids.size(); from += 500) {
-            List<String> part = ids.subList(from, Math.min(ids.size(), from + 500));
-            try (PreparedStatement ps = c.prepareStatement("SELECT ref_id, body FROM audit_record WHERE kind = 'outcome' "
-                    + "AND ref_id IN (" + "?, ".repeat(part.size() - 1) + "?)")) {
-                for (int i = 0; i < part.size(); i++) {
-                    ps.setString(i + 1, part.get(i));
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        outcomes.put(rs.getString(1), payload(rs.getBytes(2), "payload"));
+        for (Map.Entry<String, Map<String, Long>> w : wanted.entrySet()) {
+            long from = w.getValue().values().stream().mapToLong(Long::longValue).min().orElseThrow();
+            long to = w.getValue().values().stream().mapToLong(Long::longValue).max().orElseThrow() + OUTCOME_LOOKAHEAD;
+            int[] left = {w.getValue().size()};
+            RecordScan.chain(c, w.getKey(), from, to, r -> {
+                if (RecordCodec.OUTCOME.equals(r.type())) {
+                    try {
+                        Map<String, Object> p = r.payload();
+                        Object ref = p.get("statement");
+                        if (ref != null && w.getValue().containsKey(ref.toString())
+                                && outcomes.putIfAbsent(ref.toString(), p) == null) {
+                            left[0]--;
+                        }
+                    } catch (RuntimeException ignored) {
+                        // unreadable: verification names it
                     }
                 }
-            }
+                return left[0] > 0;
+            });
         }
         List<Entry> out = new ArrayList<>(entries.size());
         for (Entry e : entries) {
@@ -187,9 +197,12 @@ public final class AuditSearch {
     }
 
     /** The envelope's {@code payload} (or folded {@code outcome}: null when absent) of a stored record. */
-    private static Map<String, Object> payload(byte[] body, String key) {
+    private static Map<String, Object> payload(Map<String, Object> envelope, String key) {
         try {
-            Object p = Canonical.decodeObject(body).get(key);
+            if (envelope == null) {
+                throw new IllegalArgumentException("unreadable");
+            }
+            Object p = envelope.get(key);
             if (p == null && key.equals("outcome")) {
                 return null;
             }
@@ -212,12 +225,13 @@ public final class AuditSearch {
 
     private static String[] decodeCursor(String cursor) {
         try {
-            String[] k = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8).split("\\|", 3);
-            if (k.length != 3) {
+            String s = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+            int bar = s.lastIndexOf('|');
+            if (bar <= 0) {
                 throw new IllegalArgumentException();
             }
-            Instant.parse(k[0]);
-            Long.parseLong(k[2]);
+            String[] k = {s.substring(0, bar), s.substring(bar + 1)};
+            Long.parseLong(k[1]);
             return k;
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("not a valid cursor: " + cursor);

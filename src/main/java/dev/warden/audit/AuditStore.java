@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * role SELECT and INSERT only (docs/audit.md).
  */
 public final class AuditStore {
-    static final int LATEST_VERSION = 1;
+    static final int LATEST_VERSION = 2;
     private static final Logger LOG = LoggerFactory.getLogger(AuditStore.class);
     private static final long MIGRATION_LOCK = 0x5741524441554454L; // "WARDAUDT"
 
@@ -99,6 +99,13 @@ public final class AuditStore {
                     for (String sql : statements(next, schema)) {
                         s.execute(sql);
                     }
+                    if (next == 2) {
+                        long moved = moveRowsIntoBlocks(c);
+                        s.execute("DROP TABLE audit_record");
+                        if (moved > 0) {
+                            LOG.info("audit store: moved {} records into blocks", moved);
+                        }
+                    }
                     s.execute("INSERT INTO audit_schema_version (version) VALUES (" + next + ")");
                     LOG.info("audit store: schema migrated to version {}", next);
                 }
@@ -106,7 +113,7 @@ public final class AuditStore {
                     s.execute("REVOKE ALL ON audit_schema_version FROM PUBLIC");
                     if (split) {
                         String app = quoteIdent(settings.user());
-                        s.execute("GRANT SELECT, INSERT ON audit_record, audit_checkpoint TO " + app);
+                        s.execute("GRANT SELECT, INSERT ON audit_block, audit_checkpoint TO " + app);
                         s.execute("GRANT SELECT ON audit_policy, audit_schema_version TO " + app);
                         s.execute("GRANT EXECUTE ON FUNCTION audit_prune(varchar, bigint) TO " + app);
                     }
@@ -122,6 +129,55 @@ public final class AuditStore {
                 warnIfOwnedByApplication(c);
             }
         }
+    }
+
+    /**
+     * Schema v2: the v1 rows (one per record) become blocks — each chain's records in order, a block
+     * ending at every checkpoint (retention removes whole blocks up to a checkpoint) and after 1000
+     * records. Bodies and hashes are moved unchanged, so the chain and its signatures still verify.
+     */
+    private static long moveRowsIntoBlocks(Connection c) throws SQLException {
+        java.util.Map<String, java.util.Set<Long>> cuts = new java.util.HashMap<>();
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT instance_id, seq FROM audit_checkpoint")) {
+            while (rs.next()) {
+                cuts.computeIfAbsent(rs.getString(1), k -> new java.util.HashSet<>()).add(rs.getLong(2));
+            }
+        }
+        long moved = 0;
+        List<StoredRecord> block = new ArrayList<>();
+        Long[] pruneTo = {null};
+        try (Statement s = c.createStatement()) {
+            s.setFetchSize(1000);
+            try (ResultSet rs = s.executeQuery("SELECT instance_id, seq, kind, at, ref_seq, body, prev_hash, hash "
+                    + "FROM audit_record ORDER BY instance_id, seq")) {
+                while (rs.next()) {
+                    String instance = rs.getString(1);
+                    if (!block.isEmpty() && !block.get(0).instance().equals(instance)) {
+                        StoreSql.insertStored(c, block.get(0).instance(), block, pruneTo[0]);
+                        block.clear();
+                        pruneTo[0] = null;
+                    }
+                    StoredRecord r = new StoredRecord(instance, rs.getLong(2), StoreSql.instant(rs, "at"),
+                            rs.getString(3), rs.getBytes(6), rs.getBytes(7), rs.getBytes(8));
+                    long refSeq = rs.getLong(5);
+                    if (RecordCodec.PRUNE.equals(r.type()) && !rs.wasNull()) {
+                        pruneTo[0] = refSeq;
+                    }
+                    block.add(r);
+                    moved++;
+                    if (block.size() >= 1000 || cuts.getOrDefault(instance, java.util.Set.of()).contains(r.seq())) {
+                        StoreSql.insertStored(c, instance, block, pruneTo[0]);
+                        block.clear();
+                        pruneTo[0] = null;
+                    }
+                }
+            }
+        }
+        if (!block.isEmpty()) {
+            StoreSql.insertStored(c, block.get(0).instance(), block, pruneTo[0]);
+        }
+        return moved;
     }
 
     /** The schema version, 0 when the store is empty. */
@@ -144,7 +200,7 @@ public final class AuditStore {
             return;
         }
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                "SELECT pg_get_userbyid(relowner) = current_user FROM pg_class WHERE oid = 'audit_record'::regclass")) {
+                "SELECT pg_get_userbyid(relowner) = current_user FROM pg_class WHERE oid = 'audit_block'::regclass")) {
             if (rs.next() && rs.getBoolean(1)) {
                 LOG.warn("audit store: role {} owns the audit tables, so it could disable the append-only triggers; "
                         + "set audit.store.schemaUser to a separate owner role (docs/audit.md)", settings.user());

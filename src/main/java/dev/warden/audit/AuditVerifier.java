@@ -116,8 +116,9 @@ public final class AuditVerifier {
 
     private TreeSet<String> instances() throws SQLException {
         TreeSet<String> out = new TreeSet<>();
-        try (PreparedStatement ps = conn.prepareStatement("SELECT DISTINCT instance_id FROM audit_record UNION "
-                + "SELECT DISTINCT instance_id FROM audit_checkpoint"); ResultSet rs = ps.executeQuery()) {
+        out.addAll(RecordScan.instances(conn));
+        try (PreparedStatement ps = conn.prepareStatement("SELECT DISTINCT instance_id FROM audit_checkpoint");
+             ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 out.add(rs.getString(1));
             }
@@ -171,8 +172,7 @@ public final class AuditVerifier {
         long startSeq = 1;
         byte[] startPrev = null;
         if (options.from() != null) {
-            long fromSeq = seqAt("SELECT MIN(seq) FROM audit_record WHERE instance_id = ? AND at >= ?", instance,
-                    options.from());
+            long fromSeq = firstSeqAt(instance, options.from());
             Checkpoint anchor = null;
             for (Checkpoint c : all) {
                 if (fromSeq > 0 && c.seq() < fromSeq && (anchor == null || c.seq() > anchor.seq())) {
@@ -186,8 +186,7 @@ public final class AuditVerifier {
         }
         long endSeq = Long.MAX_VALUE;
         if (options.to() != null) {
-            long toSeq = seqAt("SELECT MAX(seq) FROM audit_record WHERE instance_id = ? AND at <= ?", instance,
-                    options.to());
+            long toSeq = lastSeqAt(instance, options.to());
             for (Checkpoint c : all) {
                 if (c.seq() >= toSeq && c.seq() < endSeq) {
                     endSeq = c.seq();
@@ -195,20 +194,27 @@ public final class AuditVerifier {
             }
         }
         walk.expect(startSeq, startPrev, options.from() != null, all);
-        try (PreparedStatement ps = conn.prepareStatement("SELECT " + StoreSql.RECORD_COLUMNS
-                + " FROM audit_record WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq")) {
-            ps.setFetchSize(1000);
-            ps.setString(1, instance);
-            ps.setLong(2, startSeq);
-            ps.setLong(3, endSeq);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    problem = walk.next(rs);
-                    if (problem != null) {
-                        return walk.report(all, 0, problem);
-                    }
+        String[] found = {null};
+        long lo = startSeq;
+        long hi = endSeq;
+        RecordScan.chainBlocks(conn, instance, lo, hi, b -> {
+            found[0] = walk.block(b);
+            if (found[0] != null) {
+                return false;
+            }
+            for (StoredRecord r : b.records()) {
+                if (r.seq() < lo || r.seq() > hi) {
+                    continue;
+                }
+                found[0] = walk.next(r);
+                if (found[0] != null) {
+                    return false;
                 }
             }
+            return true;
+        });
+        if (found[0] != null) {
+            return walk.report(all, 0, found[0]);
         }
         problem = walk.finish(options.from() == null, options.to() == null);
         if (problem == null && walk.count() == 0 && all.isEmpty() && instance.equals(options.instance())) {
@@ -259,15 +265,24 @@ public final class AuditVerifier {
         return false;
     }
 
-    private long seqAt(String q, String instance, Instant t) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(q)) {
-            ps.setString(1, instance);
-            ps.setObject(2, StoreSql.utc(t));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+    /** The position of the chain's first record at or after {@code t}, 0 if none. */
+    private long firstSeqAt(String instance, Instant t) throws SQLException {
+        long[] found = {0};
+        RecordScan.byTime(conn, instance, t, null, null, 0, r -> {
+            found[0] = r.seq();
+            return false;
+        });
+        return found[0];
+    }
+
+    /** The position of the chain's last record at or before {@code t}, 0 if none. */
+    private long lastSeqAt(String instance, Instant t) throws SQLException {
+        long[] found = {0};
+        RecordScan.byTime(conn, instance, null, t.plusNanos(1000), null, 0, r -> {
+            found[0] = Math.max(found[0], r.seq());
+            return true;
+        });
+        return found[0];
     }
 
     static byte[] genesis() {

@@ -38,17 +38,7 @@ public final class ChainSlice {
     /** Records {@code from..to} of a chain, in order. */
     public static List<Row> read(Connection c, String instance, long from, long to) throws SQLException {
         List<Row> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT seq, body, prev_hash, hash FROM audit_record "
-                + "WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq")) {
-            ps.setString(1, instance);
-            ps.setLong(2, from);
-            ps.setLong(3, to);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Row(rs.getLong(1), rs.getBytes(2), rs.getBytes(3), rs.getBytes(4)));
-                }
-            }
-        }
+        RecordScan.chain(c, instance, from, to, r -> out.add(new Row(r.seq(), r.body(), r.prevHash(), r.hash())));
         return out;
     }
 

@@ -1,15 +1,13 @@
 package dev.warden.audit;
 
 import java.security.MessageDigest;
-import java.sql.ResultSet;
-import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /** The record-by-record part of {@link AuditVerifier}: one chain, rows in position order. */
@@ -66,9 +64,44 @@ final class ChainWalk {
         return from == to ? "record " + from : "records " + from + ".." + to;
     }
 
-    /** Checks one row; returns the problem, or null. */
-    String next(ResultSet rs) throws SQLException {
-        long seq = rs.getLong("seq");
+    /**
+     * Checks a block's columns against its records: they are not hashed, so a block whose columns
+     * were changed (to hide it from a time-bounded search, or to let retention remove it) is
+     * reported here. Returns the problem, or null.
+     */
+    String block(RecordScan.Block b) {
+        String where = "audit block " + b.firstSeq() + ".." + b.lastSeq() + in();
+        if (b.problem() != null) {
+            return where + ": cannot be read (" + b.problem() + ") — modified";
+        }
+        List<StoredRecord> records = b.records();
+        Instant min = null;
+        Instant max = null;
+        Long pruneTo = null;
+        for (StoredRecord r : records) {
+            min = min == null || r.at().isBefore(min) ? r.at() : min;
+            max = max == null || r.at().isAfter(max) ? r.at() : max;
+            if (RecordCodec.PRUNE.equals(r.type())) {
+                try {
+                    pruneTo = r.projection().refSeq();
+                } catch (RuntimeException e) {
+                    pruneTo = null; // the record itself is reported by next()
+                }
+            }
+        }
+        if (!java.util.Objects.equals(pruneTo, b.pruneTo())) {
+            return where + ": the block's prune position differs from the prune record it holds — modified";
+        }
+        if (records.get(0).seq() != b.firstSeq() || records.get(records.size() - 1).seq() != b.lastSeq()
+                || !b.minAt().equals(min) || !b.maxAt().equals(max)) {
+            return where + ": the block's columns differ from the records it holds — modified";
+        }
+        return null;
+    }
+
+    /** Checks one record; returns the problem, or null. */
+    String next(StoredRecord r) {
+        long seq = r.seq();
         String where = "record " + seq + in();
         String prevWhat = "record " + (seq - 1);
         if (count == 0) {
@@ -92,9 +125,9 @@ final class ChainWalk {
         } else if (seq != expected) {
             return range(expected, seq - 1) + in() + ": missing — deleted";
         }
-        byte[] body = rs.getBytes("body");
-        byte[] prevHash = rs.getBytes("prev_hash");
-        byte[] hash = rs.getBytes("hash");
+        byte[] body = r.body();
+        byte[] prevHash = r.prevHash();
+        byte[] hash = r.hash();
         sha.update(prevHash);
         if (!Arrays.equals(sha.digest(body), hash)) {
             return where + ": hash mismatch — content modified";
@@ -128,9 +161,9 @@ final class ChainWalk {
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> foldedOutcome = (Map<String, Object>) folded;
-        String column = projectionMismatch(rs, RecordCodec.project(type, payload, foldedOutcome));
-        if (column != null) {
-            return where + ": column " + column + " differs from the hashed content — modified";
+        RecordCodec.Projection projection = RecordCodec.project(type, payload, foldedOutcome);
+        if (!type.equals(r.type()) || !projection.at().equals(r.at())) {
+            return where + ": the record's header (type, time) differs from the hashed content — modified";
         }
         if (RecordCodec.PRUNE.equals(type) && payload.get("firstKept") instanceof Long k) {
             pruneKept.add(k);
@@ -151,26 +184,6 @@ final class ChainWalk {
         expected = seq + 1;
         lastSeq = seq;
         count++;
-        return null;
-    }
-
-    private static String projectionMismatch(ResultSet rs, RecordCodec.Projection p) throws SQLException {
-        List<Object> values = p.values();
-        for (int i = 0; i < values.size(); i++) {
-            String col = RecordCodec.Projection.COLUMNS.get(i);
-            Object stored;
-            if (col.equals("at")) {
-                stored = StoreSql.instant(rs, col);
-            } else if (col.equals("ref_seq")) {
-                long v = rs.getLong(col);
-                stored = rs.wasNull() ? null : v;
-            } else {
-                stored = rs.getString(col);
-            }
-            if (!Objects.equals(stored, values.get(i))) {
-                return col;
-            }
-        }
         return null;
     }
 

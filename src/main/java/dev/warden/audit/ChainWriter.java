@@ -234,7 +234,6 @@ final class ChainWriter implements Runnable {
             out.writeBytes(OUTCOME_KEY);
             out.writeBytes(folded.payload());
             out.writeBytes(PAYLOAD_KEY);
-            p.projection = p.projection.withSqlState(folded.sqlState());
         } else {
             out.write(PAYLOAD_KEY, 1, PAYLOAD_KEY.length - 1);
         }

@@ -10,8 +10,10 @@ final class Pending {
     final Op op;
     final String type;
     final byte[] payload;
-    /** The searchable columns; the writer replaces it when an outcome is folded in. */
-    RecordCodec.Projection projection;
+    /** The searchable fields (the block header takes the time; a prune block its firstKept). */
+    final RecordCodec.Projection projection;
+    /** The record's time, as its body states it (micros). */
+    final Instant at;
     /** Strict statements: the ticket to mark durable once committed. */
     final AuditTicket ticket;
     /** Commit at once instead of waiting for the batch window. */
@@ -47,6 +49,7 @@ final class Pending {
         this.type = type;
         this.payload = payload;
         this.projection = projection;
+        this.at = projection == null ? null : projection.at();
         this.ticket = ticket;
         this.urgent = urgent;
         this.forceCheckpoint = forceCheckpoint;

@@ -190,7 +190,7 @@ final class RecordCodec {
     }
 
     /** The searchable columns of a record, derived from its type and payload only. */
-    record Projection(String kind, String event, Instant at, String recordId, String sessionId, String refId,
+    public record Projection(String kind, String event, Instant at, String recordId, String sessionId, String refId,
                       Long refSeq, String subject, String issuer, String repository, String actor, String target,
                       String clientAddr, String verdict, String sqlState) {
 

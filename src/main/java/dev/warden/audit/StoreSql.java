@@ -11,18 +11,17 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /** The SQL the writer and the pruner run against the audit tables. */
 final class StoreSql {
-    static final String RECORD_COLUMNS = "instance_id, seq, " + String.join(", ", RecordCodec.Projection.COLUMNS)
-            + ", body, prev_hash, hash";
     static final String CHECKPOINT_COLUMNS = "instance_id, number, seq, head_hash, created_at, key_id, body, signature";
-    private static final String INSERT_RECORD = "INSERT INTO audit_record (" + RECORD_COLUMNS + ") VALUES ("
-            + "?, ?, " + "?, ".repeat(RecordCodec.Projection.COLUMNS.size()) + "?, ?, ?)";
+    private static final String INSERT_BLOCK = "INSERT INTO audit_block (" + RecordScan.BLOCK_COLUMNS
+            + ") VALUES (?, ?, ?, ?, ?, ?, ?)";
     private static final String INSERT_CHECKPOINT = "INSERT INTO audit_checkpoint (" + CHECKPOINT_COLUMNS
             + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-
-    private static final int REF_SEQ_PARAM = 3 + RecordCodec.Projection.COLUMNS.indexOf("ref_seq");
+    /** A block is closed at this size (a single larger record gets a block of its own). */
+    static final int BLOCK_BYTES = 4 << 20;
 
     /** Where a chain stands: its newest record and newest checkpoint. */
     record Head(long seq, byte[] hash, long checkpointNumber, long checkpointSeq, Checkpoint lastCheckpoint) {
@@ -38,25 +37,93 @@ final class StoreSql {
         return store;
     }
 
+    /**
+     * Appends the records as blocks and the checkpoints, in the caller's transaction. A block ends
+     * where a checkpoint falls, so that retention (which removes whole blocks up to a checkpoint)
+     * removes exactly the records before it.
+     */
     void insert(Connection c, String instance, List<Pending> records, List<Checkpoint> cps) throws SQLException {
         if (!records.isEmpty()) {
-            try (PreparedStatement ps = c.prepareStatement(INSERT_RECORD)) {
-                for (Pending p : records) {
-                    int i = 1;
-                    ps.setString(i++, instance);
-                    ps.setLong(i++, p.seq);
-                    for (Object v : p.projection.values()) {
-                        setValue(ps, i, v, i == REF_SEQ_PARAM ? Types.BIGINT : Types.VARCHAR);
-                        i++;
+            java.util.Set<Long> cut = new java.util.HashSet<>();
+            for (Checkpoint cp : cps) {
+                cut.add(cp.seq());
+            }
+            try (PreparedStatement ps = c.prepareStatement(INSERT_BLOCK)) {
+                int from = 0;
+                int bytes = 0;
+                for (int i = 0; i < records.size(); i++) {
+                    Pending p = records.get(i);
+                    bytes += RecordBlock.frameSize(p.body.length);
+                    boolean end = i == records.size() - 1 || cut.contains(p.seq)
+                            || bytes + RecordBlock.frameSize(records.get(i + 1).body.length) > BLOCK_BYTES;
+                    if (end) {
+                        addBlock(ps, instance, records, from, i + 1);
+                        from = i + 1;
+                        bytes = 0;
                     }
-                    ps.setBytes(i++, p.body);
-                    ps.setBytes(i++, p.prev);
-                    ps.setBytes(i, p.hash);
-                    ps.addBatch();
                 }
                 ps.executeBatch();
             }
         }
+        insertCheckpoints(c, cps);
+    }
+
+    private static void addBlock(PreparedStatement ps, String instance, List<Pending> records, int from, int to)
+            throws SQLException {
+        Instant min = records.get(from).at;
+        Instant max = min;
+        Long pruneTo = null;
+        for (int i = from; i < to; i++) {
+            Pending p = records.get(i);
+            if (p.at.isBefore(min)) {
+                min = p.at;
+            } else if (p.at.isAfter(max)) {
+                max = p.at;
+            }
+            if (RecordCodec.PRUNE.equals(p.type)) {
+                pruneTo = p.projection.refSeq();
+            }
+        }
+        ps.setString(1, instance);
+        ps.setLong(2, records.get(from).seq);
+        ps.setLong(3, records.get(to - 1).seq);
+        ps.setObject(4, utc(min));
+        ps.setObject(5, utc(max));
+        if (pruneTo == null) {
+            ps.setNull(6, Types.BIGINT);
+        } else {
+            ps.setLong(6, pruneTo);
+        }
+        ps.setBytes(7, RecordBlock.encode(records, from, to));
+        ps.addBatch();
+    }
+
+    /** Appends already stored records as one block (the v1 migration). */
+    static void insertStored(Connection c, String instance, List<StoredRecord> records, Long pruneTo)
+            throws SQLException {
+        Instant min = records.get(0).at();
+        Instant max = min;
+        for (StoredRecord r : records) {
+            min = r.at().isBefore(min) ? r.at() : min;
+            max = r.at().isAfter(max) ? r.at() : max;
+        }
+        try (PreparedStatement ps = c.prepareStatement(INSERT_BLOCK)) {
+            ps.setString(1, instance);
+            ps.setLong(2, records.get(0).seq());
+            ps.setLong(3, records.get(records.size() - 1).seq());
+            ps.setObject(4, utc(min));
+            ps.setObject(5, utc(max));
+            if (pruneTo == null) {
+                ps.setNull(6, Types.BIGINT);
+            } else {
+                ps.setLong(6, pruneTo);
+            }
+            ps.setBytes(7, RecordBlock.encodeStored(records));
+            ps.executeUpdate();
+        }
+    }
+
+    private static void insertCheckpoints(Connection c, List<Checkpoint> cps) throws SQLException {
         if (!cps.isEmpty()) {
             try (PreparedStatement ps = c.prepareStatement(INSERT_CHECKPOINT)) {
                 for (Checkpoint cp : cps) {
@@ -72,18 +139,6 @@ final class StoreSql {
                 }
                 ps.executeBatch();
             }
-        }
-    }
-
-    private static void setValue(PreparedStatement ps, int i, Object v, int nullType) throws SQLException {
-        if (v == null) {
-            ps.setNull(i, nullType);
-        } else if (v instanceof Instant t) {
-            ps.setObject(i, utc(t));
-        } else if (v instanceof Long l) {
-            ps.setLong(i, l);
-        } else {
-            ps.setString(i, v.toString());
         }
     }
 
@@ -105,25 +160,20 @@ final class StoreSql {
 
     /** Null when the chain is empty or its previous run ended with a "stop" record. */
     UncleanStop uncleanStop(Connection c, String instance) throws SQLException {
-        long lastSeq = lastKey(c, "audit_record", "seq", instance);
-        if (lastSeq == 0) {
+        RecordScan.Block lastBlock = lastBlock(c, instance);
+        if (lastBlock == null) {
             c.commit();
             return null;
         }
-        String[] last = lifecycleAt(c, instance, lastSeq);
+        List<StoredRecord> rs = RecordScan.records(lastBlock);
+        StoredRecord lastRecord = rs.get(rs.size() - 1);
+        long lastSeq = lastRecord.seq();
+        String[] last = lifecycle(lastRecord);
         if (last != null && "stop".equals(last[1])) {
             c.commit();
             return null;
         }
-        Instant lastAt;
-        try (PreparedStatement ps = c.prepareStatement("SELECT at FROM audit_record WHERE instance_id = ? AND seq = ?")) {
-            ps.setString(1, instance);
-            ps.setLong(2, lastSeq);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                lastAt = instant(rs, "at");
-            }
-        }
+        Instant lastAt = lastRecord.at();
         // the run began with a lifecycle record (start or recovered), which is always followed by a
         // checkpoint: walk the checkpoints back, by number, to the newest one that sits on such a record
         long runStart = 0;
@@ -133,56 +183,106 @@ final class StoreSql {
             ps.setString(1, instance);
             for (long n = cpNumber; n > 0 && runStart == 0; n--) {
                 ps.setLong(2, n);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
+                long seq;
+                try (ResultSet r = ps.executeQuery()) {
+                    if (!r.next()) {
                         break; // pruned
                     }
-                    long seq = rs.getLong(1);
-                    String[] lc = lifecycleAt(c, instance, seq);
-                    if (lc != null && !"stop".equals(lc[1])) {
-                        runStart = seq;
-                    }
+                    seq = r.getLong(1);
+                }
+                StoredRecord at = RecordScan.at(c, instance, seq);
+                String[] lc = at == null ? null : lifecycle(at);
+                if (lc != null && !"stop".equals(lc[1])) {
+                    runStart = seq;
                 }
             }
         }
         java.util.LinkedHashMap<String, Boolean> open = new java.util.LinkedHashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT session_id, event FROM audit_record WHERE instance_id = ? "
-                + "AND seq > ? AND kind = 'session' AND event IN ('connect', 'disconnect') ORDER BY seq")) {
-            ps.setString(1, instance);
-            ps.setLong(2, runStart);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if ("connect".equals(rs.getString(2))) {
-                        open.put(rs.getString(1), Boolean.TRUE);
-                    } else {
-                        open.remove(rs.getString(1));
-                    }
+        RecordScan.chain(c, instance, runStart + 1, lastSeq, r -> {
+            if (RecordCodec.SESSION.equals(r.type())) {
+                Map<String, Object> p = r.payload();
+                Object session = p.get("session");
+                if ("connect".equals(p.get("event")) && session != null) {
+                    open.put(session.toString(), Boolean.TRUE);
+                } else if ("disconnect".equals(p.get("event")) && session != null) {
+                    open.remove(session.toString());
                 }
             }
-        }
+            return true;
+        });
         c.commit();
         return new UncleanStop(lastSeq, lastAt, runStart, new ArrayList<>(open.keySet()));
     }
 
-    /** {kind, event} of the record at {@code seq} when it is a lifecycle record, else null. */
-    private static String[] lifecycleAt(Connection c, String instance, long seq) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT kind, event FROM audit_record WHERE instance_id = ? AND seq = ?")) {
+    /** {kind, event} of a lifecycle record, else null. */
+    private static String[] lifecycle(StoredRecord r) {
+        if (!RecordCodec.LIFECYCLE.equals(r.type())) {
+            return null;
+        }
+        Object event = r.payload().get("event");
+        return new String[] {r.type(), event == null ? null : event.toString()};
+    }
+
+    /**
+     * The chain's newest block, or null when it has none. Found by point lookups (galloping then
+     * bisection over "is there a block starting after x?", each an ascending index read that stops at
+     * the first row), because H2 reads a whole index to answer MAX or ORDER BY … DESC.
+     */
+    static RecordScan.Block lastBlock(Connection c, String instance) throws SQLException {
+        long lo;
+        try (PreparedStatement ps = c.prepareStatement("SELECT first_seq FROM audit_block "
+                + "WHERE instance_id = ? AND first_seq > ? ORDER BY first_seq FETCH FIRST 1 ROWS ONLY")) {
             ps.setString(1, instance);
-            ps.setLong(2, seq);
+            long first = startAfter(ps, Long.MIN_VALUE);
+            if (first == Long.MIN_VALUE) {
+                return null;
+            }
+            lo = first; // a block starts here
+            long step = 1;
+            while (true) {
+                long n = startAfter(ps, lo + step - 1);
+                if (n == Long.MIN_VALUE) {
+                    break;
+                }
+                lo = n;
+                step *= 2;
+            }
+            // no block starts after lo + step - 1: the newest starts in [lo, lo + step - 1]
+            long hi = lo + step - 1;
+            while (hi > lo) {
+                long mid = lo + (hi - lo + 1) / 2;
+                long n = startAfter(ps, mid - 1);
+                if (n != Long.MIN_VALUE) {
+                    lo = n;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + RecordScan.BLOCK_COLUMNS + " FROM audit_block "
+                + "WHERE instance_id = ? AND first_seq = ?")) {
+            ps.setString(1, instance);
+            ps.setLong(2, lo);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && RecordCodec.LIFECYCLE.equals(rs.getString(1))
-                        ? new String[] {rs.getString(1), rs.getString(2)} : null;
+                rs.next();
+                return RecordScan.block(rs);
             }
         }
     }
 
+    /** The first block start after {@code seq}, or Long.MIN_VALUE when there is none. */
+    private static long startAfter(PreparedStatement ps, long seq) throws SQLException {
+        ps.setLong(2, seq);
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : Long.MIN_VALUE;
+        }
+    }
+
     /**
-     * The highest key of an instance's contiguous sequence (records by seq, checkpoints by number), or
-     * 0 when it has none. Point lookups only — first the lowest key (an ascending index read), then
-     * galloping and bisection — because H2 reads a whole index to answer MAX or ORDER BY … DESC,
-     * which took seconds on a store of a few million records. Keys are contiguous from the lowest
-     * one (pruning only removes a prefix; verification reports any hole).
+     * The highest key of an instance's contiguous checkpoint numbers, or 0 when it has none. Point
+     * lookups only — first the lowest key (an ascending index read), then galloping and bisection —
+     * because H2 reads a whole index to answer MAX or ORDER BY … DESC. Numbers are contiguous from
+     * the lowest one (verification reports any hole).
      */
     static long lastKey(Connection c, String table, String column, String instance) throws SQLException {
         long lo;
@@ -239,16 +339,27 @@ final class StoreSql {
     }
 
     Head head(Connection c, String instance) throws SQLException {
-        long seq = lastKey(c, "audit_record", "seq", instance);
+        RecordScan.Block lastBlock = lastBlock(c, instance);
+        long seq = 0;
         byte[] hash = new byte[32];
-        if (seq > 0) {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT hash FROM audit_record WHERE instance_id = ? AND seq = ?")) {
-                ps.setString(1, instance);
-                ps.setLong(2, seq);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    hash = rs.getBytes(1);
+        if (lastBlock != null) {
+            List<StoredRecord> rs = RecordScan.records(lastBlock);
+            StoredRecord last = rs.get(rs.size() - 1);
+            if (last.seq() != lastBlock.lastSeq()) {
+                throw new SQLException("the newest audit block of instance " + instance + " ends at record "
+                        + last.seq() + " but says " + lastBlock.lastSeq() + ": the store was changed outside Warden; "
+                        + "run ./warden audit verify and restore the store before starting Warden", "55000");
+            }
+            seq = last.seq();
+            hash = last.hash();
+            // a planted block would make Warden resume the chain where an intruder chose: the newest
+            // block must continue the one before it
+            if (lastBlock.firstSeq() > 1) {
+                StoredRecord before = RecordScan.at(c, instance, lastBlock.firstSeq() - 1);
+                if (before != null && !java.util.Arrays.equals(before.hash(), rs.get(0).prevHash())) {
+                    throw new SQLException("the newest audit block of instance " + instance + " (records "
+                            + lastBlock.firstSeq() + "..) does not continue the chain: the store was changed outside "
+                            + "Warden; run ./warden audit verify and restore the store before starting Warden", "55000");
                 }
             }
         }
@@ -282,18 +393,8 @@ final class StoreSql {
         Boolean out;
         if (!records.isEmpty()) {
             Pending last = records.get(records.size() - 1);
-            byte[] stored = null;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT hash FROM audit_record WHERE instance_id = ? AND seq = ?")) {
-                ps.setString(1, instance);
-                ps.setLong(2, last.seq);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        stored = rs.getBytes(1);
-                    }
-                }
-            }
-            out = stored == null ? Boolean.FALSE : Arrays.equals(stored, last.hash) ? Boolean.TRUE : null;
+            StoredRecord stored = RecordScan.at(c, instance, last.seq);
+            out = stored == null ? Boolean.FALSE : Arrays.equals(stored.hash(), last.hash) ? Boolean.TRUE : null;
         } else {
             Checkpoint cp = cps.get(cps.size() - 1);
             try (PreparedStatement ps = c.prepareStatement(
@@ -311,13 +412,17 @@ final class StoreSql {
 
     /** The smallest position of the chain, 0 when it is empty. */
     static long firstSeq(Connection c, String instance) throws SQLException {
-        return scalar(c, "SELECT COALESCE(MIN(seq), 0) FROM audit_record WHERE instance_id = ?", instance, null);
+        return scalar(c, "SELECT COALESCE(MIN(first_seq), 0) FROM audit_block WHERE instance_id = ?", instance, null);
     }
 
     /** The first position whose record is at or after {@code cutoff}, 0 if none is. */
     static long firstSeqAtOrAfter(Connection c, String instance, Instant cutoff) throws SQLException {
-        return scalar(c, "SELECT COALESCE(MIN(seq), 0) FROM audit_record WHERE instance_id = ? AND at >= ?", instance,
-                cutoff);
+        long[] found = {0};
+        RecordScan.byTime(c, instance, cutoff, null, null, 0, r -> {
+            found[0] = r.seq();
+            return false;
+        });
+        return found[0];
     }
 
     /** The newest checkpoint of the chain at a position below {@code seqBelow}, or null. */
@@ -334,19 +439,28 @@ final class StoreSql {
 
     /** Removes the chain's records before {@code firstKept} (PostgreSQL: through audit_prune()). */
     long deleteBefore(Connection c, String instance, long firstKept) throws SQLException {
-        String q = store.postgres() ? "SELECT audit_prune(?, ?)"
-                : "DELETE FROM audit_record WHERE instance_id = ? AND seq < ?";
-        try (PreparedStatement ps = c.prepareStatement(q)) {
+        if (!store.postgres()) {
+            long n = scalar(c, "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM audit_block WHERE instance_id = ? "
+                    + "AND last_seq < " + firstKept, instance, null);
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM audit_block WHERE instance_id = ? AND last_seq < ?")) {
+                ps.setString(1, instance);
+                ps.setLong(2, firstKept);
+                ps.executeUpdate();
+                c.commit();
+                return n;
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT audit_prune(?, ?)")) {
             ps.setString(1, instance);
             ps.setLong(2, firstKept);
             long n;
-            if (store.postgres()) {
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    n = rs.getLong(1);
-                }
-            } else {
-                n = ps.executeUpdate();
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                n = rs.getLong(1);
             }
             c.commit();
             return n;

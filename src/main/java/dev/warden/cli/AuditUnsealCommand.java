@@ -53,31 +53,20 @@ final class AuditUnsealCommand implements Callable<Integer> {
             String sealed = null;
             boolean found = false;
             try (Connection c = store.connect()) {
-                try (PreparedStatement ps = c.prepareStatement("SELECT kind, body FROM audit_record WHERE record_id = ?")) {
-                    ps.setString(1, recordId);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next()) {
-                            found = true;
-                            Map<String, Object> body = Canonical.decodeObject(rs.getBytes(2));
-                            Map<String, Object> payload = map(body.get("payload"));
-                            if ("outcome".equals(rs.getString(1))) {
-                                statementId = String.valueOf(payload.get("statement"));
-                                sealed = str(payload.get("sealedOriginals"));
-                            } else {
-                                Map<String, Object> folded = map(body.get("outcome"));
-                                sealed = folded == null ? null : str(folded.get("sealedOriginals"));
-                            }
-                        }
-                    }
-                }
-                if (found && sealed == null) {
-                    try (PreparedStatement ps = c.prepareStatement(
-                            "SELECT body FROM audit_record WHERE kind = 'outcome' AND ref_id = ?")) {
-                        ps.setString(1, statementId);
-                        try (ResultSet rs = ps.executeQuery()) {
-                            while (rs.next() && sealed == null) {
-                                sealed = str(map(Canonical.decodeObject(rs.getBytes(1)).get("payload")).get("sealedOriginals"));
-                            }
+                dev.warden.audit.StoredRecord r = dev.warden.audit.RecordScan.byId(c, recordId);
+                if (r != null) {
+                    found = true;
+                    Map<String, Object> body = r.envelope();
+                    Map<String, Object> payload = map(body.get("payload"));
+                    if ("outcome".equals(r.type())) {
+                        statementId = String.valueOf(payload.get("statement"));
+                        sealed = str(payload.get("sealedOriginals"));
+                    } else {
+                        Map<String, Object> folded = map(body.get("outcome"));
+                        sealed = folded == null ? null : str(folded.get("sealedOriginals"));
+                        if (sealed == null) {
+                            dev.warden.audit.StoredRecord out = dev.warden.audit.RecordScan.outcomeOf(c, r);
+                            sealed = out == null ? null : str(map(out.payload()).get("sealedOriginals"));
                         }
                     }
                 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.warden.audit.Canonical;
 import dev.warden.audit.ChainSlice;
+import dev.warden.audit.RecordScan;
 import dev.warden.audit.Checkpoint;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -56,16 +57,20 @@ public final class Bundle {
         }
         long first;
         long last;
-        try (PreparedStatement ps = audit.prepareStatement("SELECT MIN(seq), MAX(seq) FROM audit_record "
-                + "WHERE instance_id = ? AND session_id = ?")) {
-            ps.setString(1, s.instance());
-            ps.setString(2, sessionId);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                first = rs.getLong(1);
-                last = rs.getLong(2);
+        long[] range = {0, 0};
+        // the session's records lie within its lifetime (its events are stamped when they happen);
+        // a minute of slack each side covers records stamped on another event loop's clock reading
+        java.time.Instant from = s.started() == null ? null : s.started().minusSeconds(60);
+        java.time.Instant to = s.ended() == null ? null : s.ended().plusSeconds(60);
+        RecordScan.byTime(audit, s.instance(), from, to, null, 0, r -> {
+            if (RecordScan.mentions(r, sessionId) && sessionId.equals(r.projection().sessionId())) {
+                range[0] = range[0] == 0 ? r.seq() : Math.min(range[0], r.seq());
+                range[1] = Math.max(range[1], r.seq());
             }
-        }
+            return true;
+        });
+        first = range[0];
+        last = range[1];
         if (first == 0) {
             throw new IOException("the audit store holds no records of session " + sessionId);
         }

@@ -1,6 +1,7 @@
 package dev.warden.recording;
 
 import dev.warden.audit.Canonical;
+import dev.warden.audit.RecordScan;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,28 +49,24 @@ public final class RecordingVerifier {
     public static Report verify(Connection audit, Path directory) throws SQLException {
         Map<String, Map<String, Object>> chunks = new LinkedHashMap<>();
         Set<String> pruned = new HashSet<>();
-        try (PreparedStatement ps = audit.prepareStatement("SELECT instance_id, seq, body FROM audit_record "
-                + "WHERE kind = 'recording' ORDER BY instance_id, seq")) {
-            ps.setFetchSize(1000);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String instance = rs.getString(1);
-                    Map<String, Object> doc = Canonical.decodeObject(rs.getBytes(3));
-                    @SuppressWarnings("unchecked")
-                    Map<String, Object> p = (Map<String, Object>) doc.get("payload");
-                    String session = String.valueOf(p.get("session"));
-                    if ("chunk".equals(p.get("event"))) {
-                        p.put("_instance", instance);
-                        p.put("_seq", rs.getLong(2));
-                        chunks.put(key(instance, session, ((Number) p.get("chunk")).longValue()), p);
-                    } else if ("prune".equals(p.get("event")) && p.get("chunks") instanceof List<?> l) {
-                        for (Object n : l) {
-                            pruned.add(key(instance, session, ((Number) n).longValue()));
-                        }
-                    }
+        RecordScan.byTime(audit, null, null, null, null, 0, r -> {
+            if (!"recording".equals(r.type())) {
+                return true;
+            }
+            String instance = r.instance();
+            Map<String, Object> p = r.payload();
+            String session = String.valueOf(p.get("session"));
+            if ("chunk".equals(p.get("event"))) {
+                p.put("_instance", instance);
+                p.put("_seq", r.seq());
+                chunks.put(key(instance, session, ((Number) p.get("chunk")).longValue()), p);
+            } else if ("prune".equals(p.get("event")) && p.get("chunks") instanceof List<?> l) {
+                for (Object n : l) {
+                    pruned.add(key(instance, session, ((Number) n).longValue()));
                 }
             }
-        }
+            return true;
+        });
         List<String> problems = new ArrayList<>();
         List<String> gaps = new ArrayList<>();
         long checked = 0;

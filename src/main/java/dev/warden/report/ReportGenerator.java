@@ -3,6 +3,7 @@ package dev.warden.report;
 import dev.warden.audit.AuditVerifier;
 import dev.warden.audit.Canonical;
 import dev.warden.audit.Checkpoint;
+import dev.warden.audit.RecordScan;
 import dev.warden.audit.SigningKeys;
 import java.security.PublicKey;
 import java.sql.Connection;
@@ -78,48 +79,34 @@ public final class ReportGenerator {
         c.setAutoCommit(false); // PostgreSQL streams with a fetch size only inside a transaction
         try {
             ReportAggregator agg = new ReportAggregator(req.target(), settings.timeZone(), settings.classifiedTables());
-            List<EvidenceReport.Coverage> coverage = coverage(c, req);
-            long total = 0;
-            for (EvidenceReport.Coverage cv : coverage) {
-                total += cv.lastSeq() - cv.firstSeq() + 1;
-            }
-            long processed = 0;
-            List<EvidenceReport.Coverage> withTarget = new ArrayList<>();
-            for (EvidenceReport.Coverage cv : coverage) {
-                long forTarget = 0;
-                try (PreparedStatement ps = c.prepareStatement("SELECT seq, kind, at, body FROM audit_record "
-                        + "WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq")) {
-                    ps.setFetchSize(FETCH_SIZE);
-                    ps.setString(1, cv.instance());
-                    ps.setLong(2, cv.firstSeq());
-                    ps.setLong(3, cv.lastSeq());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            processed++;
-                            if (processed % 10_000 == 0) {
-                                progress.update(processed, total);
-                            }
-                            Instant at = instant(rs, 3);
-                            if (at.isBefore(req.from()) || !at.isBefore(req.to())) {
-                                continue; // in the chain's range, but written with a time outside the period
-                            }
-                            Map<String, Object> envelope;
-                            try {
-                                envelope = Canonical.decodeObject(rs.getBytes(4));
-                            } catch (IllegalArgumentException unreadable) {
-                                continue; // verification below names the record
-                            }
-                            if (agg.accept(cv.instance(), rs.getLong(1), rs.getString(2), at, envelope)) {
-                                forTarget++;
-                            }
-                        }
-                    }
+            long total = estimate(c, req);
+            long[] processed = {0};
+            // per chain: first and last position with a time in the period, records, records for the target
+            Map<String, long[]> cover = new java.util.TreeMap<>();
+            RecordScan.byTime(c, null, req.from(), req.to(), null, 0, r -> {
+                if (++processed[0] % 10_000 == 0) {
+                    progress.update(processed[0], total);
                 }
-                withTarget.add(new EvidenceReport.Coverage(cv.instance(), cv.firstSeq(), cv.lastSeq(), cv.records(),
-                        forTarget));
-            }
-            progress.update(processed, total);
-            lateOutcomes(c, agg);
+                long[] cv = cover.computeIfAbsent(r.instance(), k -> new long[] {r.seq(), r.seq(), 0, 0});
+                cv[0] = Math.min(cv[0], r.seq());
+                cv[1] = Math.max(cv[1], r.seq());
+                cv[2]++;
+                Map<String, Object> envelope;
+                try {
+                    envelope = r.envelope();
+                } catch (IllegalArgumentException unreadable) {
+                    return true; // verification below names the record
+                }
+                if (agg.accept(r.instance(), r.seq(), r.type(), r.at(), envelope)) {
+                    cv[3]++;
+                }
+                return true;
+            });
+            List<EvidenceReport.Coverage> withTarget = new ArrayList<>();
+            cover.forEach((instance, cv) -> withTarget.add(new EvidenceReport.Coverage(instance, cv[0], cv[1], cv[2],
+                    cv[3])));
+            progress.update(processed[0], Math.max(total, processed[0]));
+            lateOutcomes(c, agg, withTarget);
             EvidenceReport.Integrity integrity = integrity(c, req, keys, withTarget, agg);
             String target = req.target() == null ? "all targets" : "target " + req.target();
             return new EvidenceReport(id, "Warden evidence report — " + target + ", " + req.from() + " to " + req.to(),
@@ -138,45 +125,57 @@ public final class ReportGenerator {
 
     /** Per chain: the first and last position of a record with a time in the period, and how many there are. */
     static List<EvidenceReport.Coverage> coverage(Connection c, Request req) throws SQLException {
+        Map<String, long[]> cover = new java.util.TreeMap<>();
+        RecordScan.byTime(c, null, req.from(), req.to(), null, 0, r -> {
+            long[] cv = cover.computeIfAbsent(r.instance(), k -> new long[] {r.seq(), r.seq(), 0});
+            cv[0] = Math.min(cv[0], r.seq());
+            cv[1] = Math.max(cv[1], r.seq());
+            cv[2]++;
+            return true;
+        });
         List<EvidenceReport.Coverage> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT instance_id, MIN(seq), MAX(seq), COUNT(*) FROM audit_record "
-                + "WHERE at >= ? AND at < ? GROUP BY instance_id ORDER BY instance_id")) {
-            ps.setObject(1, utc(req.from()));
-            ps.setObject(2, utc(req.to()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new EvidenceReport.Coverage(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), 0));
-                }
-            }
-        }
+        cover.forEach((instance, cv) -> out.add(new EvidenceReport.Coverage(instance, cv[0], cv[1], cv[2], 0)));
         return out;
     }
 
+    /** Roughly how many records the period's blocks hold (for progress). */
+    private static long estimate(Connection c, Request req) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) "
+                + "FROM audit_block WHERE max_at >= ? AND min_at < ?")) {
+            ps.setObject(1, utc(req.from()));
+            ps.setObject(2, utc(req.to()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /** How far past the period a statement's separate outcome record is looked for. */
+    private static final int OUTCOME_LOOKAHEAD = 200_000;
+
     /** Statements near the end of the period whose separate outcome record came after it. */
-    private static void lateOutcomes(Connection c, ReportAggregator agg) throws SQLException {
-        List<String> ids = agg.pendingStatementIds();
-        for (int from = 0; from < ids.size(); from += 500) {
-            List<String> part = ids.subList(from, Math.min(ids.size(), from + 500));
-            try (PreparedStatement ps = c.prepareStatement("SELECT ref_id, body FROM audit_record WHERE kind = 'outcome' "
-                    + "AND ref_id IN (" + "?, ".repeat(part.size() - 1) + "?)")) {
-                for (int i = 0; i < part.size(); i++) {
-                    ps.setString(i + 1, part.get(i));
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        try {
-                            Object p = Canonical.decodeObject(rs.getBytes(2)).get("payload");
-                            if (p instanceof Map<?, ?> m) {
-                                @SuppressWarnings("unchecked")
-                                Map<String, Object> typed = (Map<String, Object>) m;
-                                agg.lateOutcome(rs.getString(1), typed);
-                            }
-                        } catch (IllegalArgumentException unreadable) {
-                            // verification names it
+    private static void lateOutcomes(Connection c, ReportAggregator agg, List<EvidenceReport.Coverage> coverage)
+            throws SQLException {
+        java.util.Set<String> ids = new java.util.HashSet<>(agg.pendingStatementIds());
+        for (EvidenceReport.Coverage cv : coverage) {
+            if (ids.isEmpty()) {
+                return;
+            }
+            RecordScan.chain(c, cv.instance(), cv.lastSeq() + 1, cv.lastSeq() + OUTCOME_LOOKAHEAD, r -> {
+                if ("outcome".equals(r.type())) {
+                    try {
+                        Map<String, Object> p = r.payload();
+                        Object ref = p.get("statement");
+                        if (ref != null && ids.remove(ref.toString())) {
+                            agg.lateOutcome(ref.toString(), p);
                         }
+                    } catch (IllegalArgumentException unreadable) {
+                        // verification names it
                     }
                 }
-            }
+                return !ids.isEmpty();
+            });
         }
     }
 
