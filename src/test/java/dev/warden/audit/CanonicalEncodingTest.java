@@ -121,21 +121,20 @@ class CanonicalEncodingTest {
                 log.statementReceived(TestStores.statement("s", Instant.now(), "SELECT " + i), i == 4).durable().get();
             }
         }
-        try (Connection c = TestStores.admin(store); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT seq, kind, body, prev_hash, hash FROM audit_record ORDER BY seq")) {
+        try (Connection c = TestStores.admin(store)) {
             byte[] prev = new byte[32];
             long n = 0;
-            while (rs.next()) {
+            for (StoredRecord r : TestStores.records(c)) {
                 n++;
-                byte[] body = rs.getBytes("body");
+                byte[] body = r.body();
                 String text = new String(body, StandardCharsets.UTF_8);
-                assertThat(rs.getLong("seq")).isEqualTo(n);
+                assertThat(r.seq()).isEqualTo(n);
                 assertThat(text).startsWith("{\"instance\":\"i-test\",\"payload\":{")
-                        .endsWith("},\"seq\":" + n + ",\"type\":\"" + rs.getString("kind") + "\",\"v\":1}");
-                assertThat(rs.getBytes("prev_hash")).isEqualTo(prev);
-                assertThat(rs.getBytes("hash")).isEqualTo(Tamper.sha(prev, body));
+                        .endsWith("},\"seq\":" + n + ",\"type\":\"" + r.type() + "\",\"v\":1}");
+                assertThat(r.prevHash()).isEqualTo(prev);
+                assertThat(r.hash()).isEqualTo(Tamper.sha(prev, body));
                 assertThat(Canonical.encode(Canonical.decode(body))).isEqualTo(body);
-                prev = rs.getBytes("hash");
+                prev = r.hash();
             }
             assertThat(n).isEqualTo(7); // start, 5 statements, stop
         }

@@ -45,9 +45,10 @@ class PostgresAppendOnlyTest {
             log.statementReceived(TestStores.statement("s", Instant.now(), "SELECT 1"), true).durable().get();
         }
         try (Connection app = DriverManager.getConnection(url, APP, "app-pw"); Statement st = app.createStatement()) {
-            for (String sql : List.of("UPDATE audit_record SET subject = 'x'", "DELETE FROM audit_record",
-                    "TRUNCATE audit_record", "UPDATE audit_checkpoint SET seq = 1", "DELETE FROM audit_checkpoint",
-                    "ALTER TABLE audit_record DISABLE TRIGGER audit_record_append_only",
+            for (String sql : List.of("UPDATE audit_block SET min_at = now()", "DELETE FROM audit_block",
+                    "TRUNCATE audit_block", "UPDATE audit_block SET records = records",
+                    "UPDATE audit_checkpoint SET seq = 1", "DELETE FROM audit_checkpoint",
+                    "ALTER TABLE audit_block DISABLE TRIGGER audit_block_append_only",
                     "UPDATE audit_policy SET min_retention = interval '0 days'")) {
                 assertThatThrownBy(() -> st.execute(sql)).as(sql).isInstanceOf(SQLException.class)
                         .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("42501"));
@@ -56,11 +57,11 @@ class PostgresAppendOnlyTest {
             assertThatThrownBy(() -> st.execute("SELECT audit_prune('i-test', 3)")).isInstanceOf(SQLException.class)
                     .hasMessageContaining("no prune record");
             // the writer's rights are intact
-            assertThat(st.executeQuery("SELECT COUNT(*) FROM audit_record").next()).isTrue();
+            assertThat(st.executeQuery("SELECT COUNT(*) FROM audit_block").next()).isTrue();
         }
         try (Connection owner = DriverManager.getConnection(url, OWNER, "owner-pw"); Statement st = owner.createStatement()) {
-            for (String sql : List.of("UPDATE audit_record SET subject = 'x'", "DELETE FROM audit_record",
-                    "TRUNCATE audit_record", "DELETE FROM audit_checkpoint")) {
+            for (String sql : List.of("UPDATE audit_block SET prune_to = 1", "DELETE FROM audit_block",
+                    "TRUNCATE audit_block", "DELETE FROM audit_checkpoint")) {
                 assertThatThrownBy(() -> st.execute(sql)).as(sql).isInstanceOf(SQLException.class)
                         .hasMessageContaining("audit rows are append-only");
             }

@@ -8,27 +8,33 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
-/** What an attacker with write access to the store (but not the signing key) can do, by direct SQL. */
+/**
+ * What an attacker with write access to the store (but not the signing key) can do. Records live in
+ * blocks, so the attacker reads the chain's records, changes them, and writes the blocks back with
+ * consistent columns (first/last position, times) — the careful attacker — unless a test changes a
+ * column on purpose.
+ */
 final class Tamper {
-    static final List<String> CONTENT_COLUMNS = List.of("record_id", "kind", "event", "at", "session_id", "ref_id",
-            "ref_seq", "subject", "issuer", "repository", "actor", "target", "client_addr", "verdict", "sqlstate",
-            "body", "prev_hash", "hash");
+    /** Records per block when writing back (several per block, as the writer stores them). */
+    private static final int PER_BLOCK = 7;
 
     private final Connection c;
     private final String instance;
+    /** The chain as the attacker edits it: position i holds the record at seq i + first. */
+    private final List<StoredRecord> chain = new ArrayList<>();
 
-    Tamper(Connection c, String instance) {
+    Tamper(Connection c, String instance) throws SQLException {
         this.c = c;
         this.instance = instance;
+        RecordScan.chain(c, instance, Long.MIN_VALUE, Long.MAX_VALUE, r -> chain.add(r));
     }
 
-    long maxSeq() throws SQLException {
-        return scalar("SELECT MAX(seq) FROM audit_record WHERE instance_id = '" + instance + "'");
+    long maxSeq() {
+        return chain.isEmpty() ? 0 : chain.get(chain.size() - 1).seq();
     }
 
     long maxCheckpoint() throws SQLException {
@@ -51,48 +57,91 @@ final class Tamper {
         }
     }
 
-    byte[] bytes(String column, long seq) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM audit_record WHERE instance_id = ? AND seq = ?")) {
-            ps.setString(1, instance);
-            ps.setLong(2, seq);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBytes(1);
+    private int index(long seq) {
+        for (int i = 0; i < chain.size(); i++) {
+            if (chain.get(i).seq() == seq) {
+                return i;
             }
+        }
+        throw new IllegalArgumentException("no record " + seq);
+    }
+
+    StoredRecord record(long seq) {
+        return chain.get(index(seq));
+    }
+
+    byte[] hash(long seq) {
+        return record(seq).hash();
+    }
+
+    private void set(int i, StoredRecord r) {
+        chain.set(i, r);
+    }
+
+    private static StoredRecord with(StoredRecord r, long seq, Instant at, String type, byte[] body, byte[] prev,
+                                     byte[] hash) {
+        return new StoredRecord(r.instance(), seq, at, type, body, prev, hash);
+    }
+
+    /** Writes the edited chain back: every block of the instance replaced, columns consistent with contents. */
+    void save() throws SQLException {
+        update("DELETE FROM audit_block WHERE instance_id = ?", instance);
+        for (int from = 0; from < chain.size(); from += PER_BLOCK) {
+            List<StoredRecord> part = chain.subList(from, Math.min(chain.size(), from + PER_BLOCK));
+            writeBlock(instance, part);
         }
     }
 
-    Map<String, Object> row(long seq) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + String.join(", ", CONTENT_COLUMNS)
-                + " FROM audit_record WHERE instance_id = ? AND seq = ?")) {
-            ps.setString(1, instance);
-            ps.setLong(2, seq);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                Map<String, Object> m = new LinkedHashMap<>();
-                for (String col : CONTENT_COLUMNS) {
-                    m.put(col, rs.getObject(col));
+    private void writeBlock(String inst, List<StoredRecord> part) throws SQLException {
+        Long pruneTo = null;
+        for (StoredRecord r : part) {
+            if (RecordCodec.PRUNE.equals(r.type())) {
+                try {
+                    pruneTo = r.projection().refSeq();
+                } catch (RuntimeException ignored) {
+                    // a broken body: no prune position
                 }
-                return m;
             }
         }
-    }
-
-    void writeRow(long seq, Map<String, Object> values) throws SQLException {
-        List<Object> args = new ArrayList<>(values.values());
-        args.add(instance);
-        args.add(seq);
-        update("UPDATE audit_record SET " + String.join(" = ?, ", values.keySet()) + " = ? WHERE instance_id = ? AND seq = ?",
-                args.toArray());
+        StoreSql.insertStored(c, inst, part, pruneTo);
     }
 
     /**
      * Changes one hex digit of the record id inside the hashed body (valid, canonical JSON; hash now
-     * wrong) and, like a careful attacker, the record_id column to match.
+     * wrong).
      */
     void modifyBody(long seq) throws SQLException {
-        byte[] body = changedId(bytes("body", seq));
-        writeRow(seq, Map.of("body", body, "record_id", idOf(body)));
+        int i = index(seq);
+        StoredRecord r = chain.get(i);
+        set(i, with(r, r.seq(), r.at(), r.type(), changedId(r.body()), r.prevHash(), r.hash()));
+        save();
+    }
+
+    /** Flips a byte of the stored hash or previous hash of a record. */
+    void modifyHash(long seq, boolean prev, int at, byte mask) throws SQLException {
+        int i = index(seq);
+        StoredRecord r = chain.get(i);
+        byte[] h = (prev ? r.prevHash() : r.hash()).clone();
+        h[at] ^= mask;
+        set(i, prev ? with(r, r.seq(), r.at(), r.type(), r.body(), h, r.hash())
+                : with(r, r.seq(), r.at(), r.type(), r.body(), r.prevHash(), h));
+        save();
+    }
+
+    /** Changes a record's frame header (time or type) without touching the hashed body. */
+    void modifyHeader(long seq, boolean time) throws SQLException {
+        int i = index(seq);
+        StoredRecord r = chain.get(i);
+        set(i, time ? with(r, r.seq(), Instant.parse("2030-01-01T00:00:00Z"), r.type(), r.body(), r.prevHash(), r.hash())
+                : with(r, r.seq(), r.at(), RecordCodec.STATEMENT.equals(r.type()) ? RecordCodec.SESSION
+                : RecordCodec.STATEMENT, r.body(), r.prevHash(), r.hash()));
+        save();
+    }
+
+    /** Changes a column of the block that holds {@code seq} (min_at, max_at, first_seq, last_seq, prune_to). */
+    void modifyBlockColumn(long seq, String column, Object value) throws SQLException {
+        update("UPDATE audit_block SET " + column + " = ? WHERE instance_id = ? AND first_seq <= ? AND last_seq >= ?",
+                value, instance, seq, seq);
     }
 
     static byte[] changedId(byte[] bytes) {
@@ -102,27 +151,20 @@ final class Tamper {
         return (body.substring(0, i) + ch + body.substring(i + 1)).getBytes(StandardCharsets.UTF_8);
     }
 
-    static String idOf(byte[] body) {
-        String b = new String(body, StandardCharsets.UTF_8);
-        int i = b.indexOf("\"id\":\"") + 6;
-        return b.substring(i, b.indexOf('"', i));
-    }
-
     /** Recomputes every hash from {@code fromSeq} on, as an attacker would after changing content. */
     void rechain(long fromSeq) throws SQLException {
-        byte[] prev = fromSeq == 1 ? new byte[32] : bytes("hash", fromSeq - 1);
-        for (long s = fromSeq; s <= maxSeq(); s++) {
-            byte[] body = bytes("body", s);
-            byte[] h = sha(prev, body);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("prev_hash", prev);
-            m.put("hash", h);
-            writeRow(s, m);
+        int i = index(fromSeq);
+        byte[] prev = i == 0 ? (fromSeq == 1 ? new byte[32] : chain.get(0).prevHash()) : chain.get(i - 1).hash();
+        for (; i < chain.size(); i++) {
+            StoredRecord r = chain.get(i);
+            byte[] h = sha(prev, r.body());
+            set(i, with(r, r.seq(), r.at(), r.type(), r.body(), prev, h));
             prev = h;
         }
+        save();
     }
 
-    /** Replaces the body's seq and recomputes the id; returns a body claiming position {@code seq}. */
+    /** Replaces the body's seq; returns a body claiming position {@code seq}. */
     static byte[] withSeq(byte[] body, long seq) {
         String b = new String(body, StandardCharsets.UTF_8);
         return b.replaceFirst("\"seq\":\\d+", "\"seq\":" + seq).getBytes(StandardCharsets.UTF_8);
@@ -130,37 +172,54 @@ final class Tamper {
 
     /** Shifts records from {@code p} on by +1 and inserts a forged, correctly linked record at {@code p}. */
     void insertAt(long p) throws SQLException {
-        for (long s = maxSeq(); s >= p; s--) {
-            update("UPDATE audit_record SET seq = ? WHERE instance_id = ? AND seq = ?", s + 1, instance, s);
+        int i = index(p);
+        for (int k = i; k < chain.size(); k++) {
+            StoredRecord r = chain.get(k);
+            set(k, with(r, r.seq() + 1, r.at(), r.type(), r.body(), r.prevHash(), r.hash()));
         }
-        Map<String, Object> template = row(p + 1);
-        byte[] body = changedId(withSeq((byte[]) template.get("body"), p));
-        template.put("record_id", idOf(body));
-        byte[] prev = p == 1 ? new byte[32] : bytes("hash", p - 1);
-        template.put("body", body);
-        template.put("prev_hash", prev);
-        template.put("hash", sha(prev, body));
-        List<String> cols = new ArrayList<>(template.keySet());
-        List<Object> args = new ArrayList<>(template.values());
-        args.add(instance);
-        args.add(p);
-        update("INSERT INTO audit_record (" + String.join(", ", cols) + ", instance_id, seq) VALUES ("
-                + "?, ".repeat(cols.size()) + "?, ?)", args.toArray());
+        StoredRecord template = chain.get(i);
+        byte[] body = changedId(withSeq(template.body(), p));
+        byte[] prev = i == 0 ? template.prevHash() : chain.get(i - 1).hash();
+        chain.add(i, with(template, p, template.at(), template.type(), body, prev, sha(prev, body)));
+        save();
+    }
+
+    void delete(long p) throws SQLException {
+        chain.remove(index(p));
+        save();
+    }
+
+    void truncateFrom(long p) throws SQLException {
+        int i = index(p);
+        chain.subList(i, chain.size()).clear();
+        save();
     }
 
     void deleteAndRenumber(long p) throws SQLException {
-        update("DELETE FROM audit_record WHERE instance_id = ? AND seq = ?", instance, p);
-        long max = maxSeq();
-        for (long s = p + 1; s <= max; s++) {
-            update("UPDATE audit_record SET seq = ? WHERE instance_id = ? AND seq = ?", s - 1, instance, s);
+        int i = index(p);
+        chain.remove(i);
+        for (int k = i; k < chain.size(); k++) {
+            StoredRecord r = chain.get(k);
+            set(k, with(r, r.seq() - 1, r.at(), r.type(), r.body(), r.prevHash(), r.hash()));
         }
+        save();
     }
 
     void swap(long a, long b) throws SQLException {
-        Map<String, Object> ra = row(a);
-        Map<String, Object> rb = row(b);
-        writeRow(a, rb);
-        writeRow(b, ra);
+        int ia = index(a);
+        int ib = index(b);
+        StoredRecord ra = chain.get(ia);
+        StoredRecord rb = chain.get(ib);
+        set(ia, with(rb, a, rb.at(), rb.type(), rb.body(), rb.prevHash(), rb.hash()));
+        set(ib, with(ra, b, ra.at(), ra.type(), ra.body(), ra.prevHash(), ra.hash()));
+        save();
+    }
+
+    /** Moves record {@code p} into a block of another instance. */
+    void moveToInstance(long p, String other) throws SQLException {
+        StoredRecord r = chain.remove(index(p));
+        save();
+        writeBlock(other, List.of(new StoredRecord(other, r.seq(), r.at(), r.type(), r.body(), r.prevHash(), r.hash())));
     }
 
     /** Signs every checkpoint again with another key, over the chain as it now stands. */
@@ -177,7 +236,7 @@ final class Tamper {
         }
         String keyId = SigningKeys.keyId(other.getPublic());
         for (Checkpoint old : cps) {
-            byte[] head = bytes("hash", old.seq());
+            byte[] head = hash(old.seq());
             Checkpoint n = Checkpoint.sign(instance, old.number(), old.seq(), head, old.time(), other.getPrivate(), keyId);
             update("UPDATE audit_checkpoint SET head_hash = ?, key_id = ?, body = ?, signature = ? "
                     + "WHERE instance_id = ? AND number = ?", n.head(), keyId, n.body(), n.signature(), instance, old.number());

@@ -110,18 +110,29 @@ class TamperTrialsTest {
                     expected = "record " + p + " (instance i-test): hash mismatch — content modified";
                 }
                 case MODIFY_COLUMN -> {
-                    String col = List.of("at", "record_id", "kind", "session_id", "subject", "target", "verdict",
-                            "client_addr").get(rnd.nextInt(8));
-                    Object value = col.equals("at") ? StoreSql.utc(Instant.parse("2030-01-01T00:00:00Z")) : "forged";
-                    tamper.update("UPDATE audit_record SET " + col + " = ? WHERE instance_id = ? AND seq = ?", value,
-                            INSTANCE, p);
-                    expected = "record " + p + " (instance i-test): column " + col + " differs from the hashed content";
+                    // what is stored beside the hashed body: the frame header and the block's columns
+                    switch (rnd.nextInt(4)) {
+                        case 0 -> {
+                            tamper.modifyHeader(p, true);
+                            expected = "record " + p + " (instance i-test): the record's header (type, time) differs";
+                        }
+                        case 1 -> {
+                            tamper.modifyHeader(p, false);
+                            expected = "record " + p + " (instance i-test): the record's header (type, time) differs";
+                        }
+                        case 2 -> {
+                            tamper.modifyBlockColumn(p, rnd.nextBoolean() ? "min_at" : "max_at",
+                                    StoreSql.utc(Instant.parse("2030-01-01T00:00:00Z")));
+                            expected = "(instance i-test): the block's columns differ from the records it holds";
+                        }
+                        default -> {
+                            tamper.modifyBlockColumn(p, "prune_to", 1L);
+                            expected = "(instance i-test): the block's prune position differs";
+                        }
+                    }
                 }
                 case MODIFY_HASH -> {
-                    String col = rnd.nextBoolean() ? "hash" : "prev_hash";
-                    byte[] h = tamper.bytes(col, p);
-                    h[rnd.nextInt(32)] ^= (byte) (1 + rnd.nextInt(255));
-                    tamper.writeRow(p, Map.of(col, h));
+                    tamper.modifyHash(p, rnd.nextBoolean(), rnd.nextInt(32), (byte) (1 + rnd.nextInt(255)));
                     expected = "record " + p + " (instance i-test): hash mismatch";
                 }
                 case MODIFY_AND_RECHAIN -> {
@@ -130,7 +141,7 @@ class TamperTrialsTest {
                     expected = "head hash does not match record";
                 }
                 case DELETE_ROW -> {
-                    tamper.update("DELETE FROM audit_record WHERE instance_id = ? AND seq = ?", INSTANCE, p);
+                    tamper.delete(p);
                     expected = p == max ? "records " + p + ".. (instance i-test): missing after checkpoint"
                             : "record " + p + " (instance i-test): missing — deleted";
                 }
@@ -151,16 +162,15 @@ class TamperTrialsTest {
                             + "|checkpoint #";
                 }
                 case MOVE_TO_OTHER_INSTANCE -> {
-                    tamper.update("UPDATE audit_record SET instance_id = 'i-other' WHERE instance_id = ? AND seq = ?",
-                            INSTANCE, p);
+                    tamper.moveToInstance(p, "i-other");
                     expected = "instance i-other";
                 }
                 case TRUNCATE_TAIL -> {
-                    tamper.update("DELETE FROM audit_record WHERE instance_id = ? AND seq >= ?", INSTANCE, p);
+                    tamper.truncateFrom(p);
                     expected = "records " + p + ".. (instance i-test): missing after checkpoint #" + tamper.maxCheckpoint();
                 }
                 case TRUNCATE_TAIL_AND_CHECKPOINTS -> {
-                    tamper.update("DELETE FROM audit_record WHERE instance_id = ? AND seq >= ?", INSTANCE, p);
+                    tamper.truncateFrom(p);
                     tamper.update("DELETE FROM audit_checkpoint WHERE instance_id = ? AND seq >= ?", INSTANCE, p);
                     // without the exported checkpoint nothing in the store shows it: that is what exporting is for
                     assertThat(verify(c, List.of(), publicKey)).as(label).isNull();

@@ -115,4 +115,16 @@ final class TestStores {
             return now;
         }
     }
+
+    /** Every stored record of every chain, by chain and position. */
+    static java.util.List<StoredRecord> records(java.sql.Connection c) throws java.sql.SQLException {
+        java.util.List<StoredRecord> out = new java.util.ArrayList<>();
+        RecordScan.byTime(c, null, null, null, null, 0, out::add);
+        return out;
+    }
+
+    /** The stored records of one kind (statement, outcome, session, ...). */
+    static java.util.List<StoredRecord> records(java.sql.Connection c, String kind) throws java.sql.SQLException {
+        return records(c).stream().filter(r -> r.type().equals(kind)).toList();
+    }
 }

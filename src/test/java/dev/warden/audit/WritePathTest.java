@@ -56,30 +56,21 @@ class WritePathTest {
             assertThat(statements.entries()).extracting(e -> e.outcome().get("tag")).containsExactly(null, "SELECT 1");
             assertThat(log.verify(AuditVerifier.Options.all(), List.of()).firstProblem()).isNull();
         }
-        try (Connection c = TestStores.admin(store); java.sql.Statement st = c.createStatement();
-             java.sql.ResultSet rs = st.executeQuery("SELECT sqlstate, body FROM audit_record WHERE kind = 'statement' ORDER BY seq")) {
-            assertThat(rs.next()).isTrue();
-            assertThat(rs.getString(1)).isEqualTo("22012"); // the folded outcome's SQLSTATE is searchable
-            assertThat(new String(rs.getBytes(2), java.nio.charset.StandardCharsets.UTF_8))
+        try (Connection c = TestStores.admin(store)) {
+            List<StoredRecord> stmts = TestStores.records(c, "statement");
+            assertThat(stmts).hasSize(2);
+            assertThat(stmts.get(0).projection().sqlState()).isEqualTo("22012"); // the folded outcome's SQLSTATE is searchable
+            assertThat(new String(stmts.get(0).body(), java.nio.charset.StandardCharsets.UTF_8))
                     .contains("\"outcome\":{").contains("\"sqlState\":\"22012\"");
-            assertThat(rs.next()).isTrue();
-            assertThat(new String(rs.getBytes(2), java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("\"outcome\"");
-            new Tamper(c, "i-test").writeRow(findSeq(c, "22012"), java.util.Map.of("sqlstate", "00000"));
+            assertThat(new String(stmts.get(1).body(), java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("\"outcome\"");
+            // the frame header repeats the body's time: changing it alone is caught
+            new Tamper(c, "i-test").modifyHeader(stmts.get(0).seq(), true);
             AuditVerifier.Report r = AuditVerifier.verify(c, List.of(SigningKeys.readPublic(s.signingKeyFile())),
                     AuditVerifier.Options.all());
-            assertThat(r.firstProblem()).contains("column sqlstate differs from the hashed content");
+            assertThat(r.firstProblem()).contains("the record's header (type, time) differs from the hashed content");
         }
     }
 
-    private static long findSeq(Connection c, String sqlState) throws java.sql.SQLException {
-        try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT seq FROM audit_record WHERE sqlstate = ?")) {
-            ps.setString(1, sqlState);
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }
 
     @ParameterizedTest
     @EnumSource(Kind.class)
@@ -127,11 +118,8 @@ class WritePathTest {
         assertThat(health.commits()).isLessThan(threads * perThread / 4);
         try (Connection c = TestStores.admin(store)) {
             Set<String> stored = ConcurrentHashMap.newKeySet();
-            try (Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("SELECT record_id FROM audit_record WHERE kind = 'statement'")) {
-                while (rs.next()) {
-                    stored.add(rs.getString(1));
-                }
+            for (StoredRecord r : TestStores.records(c, "statement")) {
+                stored.add(r.projection().recordId());
             }
             assertThat(stored).isEqualTo(ids);
             AuditVerifier.Report r = AuditVerifier.verify(c, List.of(SigningKeys.readPublic(s.signingKeyFile())),
@@ -185,7 +173,7 @@ class WritePathTest {
                 st.execute("SET EXCLUSIVE 1");
             } else {
                 c.setAutoCommit(false);
-                st.execute("LOCK TABLE audit_record IN EXCLUSIVE MODE");
+                st.execute("LOCK TABLE audit_block IN EXCLUSIVE MODE");
             }
         }
     }
@@ -202,16 +190,13 @@ class WritePathTest {
     }
 
     static boolean exists(Connection c, String recordId) {
-        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM audit_record WHERE record_id = ?")) {
-            ps.setString(1, recordId);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                boolean found = rs.getLong(1) == 1;
-                if (!c.getAutoCommit()) {
-                    c.commit();
-                }
-                return found;
+        try {
+            boolean found = TestStores.records(c).stream().anyMatch(r -> RecordScan.mentions(r, recordId)
+                    && recordId.equals(r.projection().recordId()));
+            if (!c.getAutoCommit()) {
+                c.commit();
             }
+            return found;
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
