@@ -27,6 +27,8 @@ BENCH_PGDATA="${BENCH_PGDATA:-$BENCH_TMP/pg}"
 PG_PORT="${PG_PORT:-55432}"
 PGBOUNCER_PORT="${PGBOUNCER_PORT:-56432}"
 WARDEN_PORT="${WARDEN_PORT:-57432}"
+# target "noaudit": the same Warden build and config in benchmark mode, statements not recorded
+NOAUDIT_PORT="${NOAUDIT_PORT:-$(( WARDEN_PORT + 10 ))}"
 WARDEN_START_TIMEOUT="${WARDEN_START_TIMEOUT:-60}"
 WARDEN_JAVA_OPTS="${WARDEN_JAVA_OPTS:--Xmx256m}"
 
@@ -42,9 +44,7 @@ RESULTS_DIR="${RESULTS_DIR:-$SCRIPT_DIR/results}"
 SOCK_DIR="$BENCH_TMP/sock"
 BOUNCER_DIR="$BENCH_TMP/pgbouncer"
 RUNS_DIR="$BENCH_TMP/runs"
-WARDEN_CONFIG="$BENCH_TMP/warden-bench.yaml"
 WARDEN_LOG="$BENCH_TMP/warden.log"
-WARDEN_PIDFILE="$BENCH_TMP/warden.pid"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -56,12 +56,12 @@ has_target() {
 }
 
 for t in $TARGETS; do
-    case "$t" in direct|pgbouncer|warden) ;; *) die "unknown target '$t' (direct, pgbouncer, warden)";; esac
+    case "$t" in direct|pgbouncer|warden|noaudit) ;; *) die "unknown target '$t' (direct, pgbouncer, warden, noaudit)";; esac
 done
 for m in $MODES; do
     case "$m" in simple|extended|prepared|miss) ;; *) die "unknown mode '$m' (simple, extended, prepared, miss)";; esac
 done
-for v in DURATION WARMUP WARMUP_OTHERS ROUNDS SCALE PG_PORT PGBOUNCER_PORT WARDEN_PORT; do
+for v in DURATION WARMUP WARMUP_OTHERS ROUNDS SCALE PG_PORT PGBOUNCER_PORT WARDEN_PORT NOAUDIT_PORT; do
     [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer, got '${!v}'"
 done
 for c in $CLIENTS; do [[ "$c" =~ ^[1-9][0-9]*$ ]] || die "CLIENTS entries must be positive integers"; done
@@ -75,6 +75,7 @@ target_port() {
         direct) echo "$PG_PORT";;
         pgbouncer) echo "$PGBOUNCER_PORT";;
         warden) echo "$WARDEN_PORT";;
+        noaudit) echo "$NOAUDIT_PORT";;
     esac
 }
 
@@ -114,8 +115,7 @@ fi
 # ------------------------------------------------------------------ cleanup
 STARTED_PG=0
 STARTED_BOUNCER=0
-STARTED_WARDEN=0
-WARDEN_PID=""
+STARTED_PIDS=""
 
 cleanup() {
     local rc=$?
@@ -124,13 +124,14 @@ cleanup() {
         log "KEEP=1: leaving processes running (cluster $BENCH_PGDATA, files in $BENCH_TMP)"
         exit "$rc"
     fi
-    if [[ "$STARTED_WARDEN" == 1 && -n "$WARDEN_PID" ]]; then
-        log "stopping Warden (pid $WARDEN_PID)"
-        kill "$WARDEN_PID" 2>/dev/null
-        for _ in $(seq 1 50); do kill -0 "$WARDEN_PID" 2>/dev/null || break; sleep 0.2; done
-        kill -9 "$WARDEN_PID" 2>/dev/null
-        rm -f "$WARDEN_PIDFILE"
-    fi
+    local wpid
+    for wpid in $STARTED_PIDS; do
+        log "stopping Warden (pid $wpid)"
+        kill "$wpid" 2>/dev/null
+        for _ in $(seq 1 50); do kill -0 "$wpid" 2>/dev/null || break; sleep 0.2; done
+        kill -9 "$wpid" 2>/dev/null
+    done
+    rm -f "$BENCH_TMP/warden.pid" "$BENCH_TMP/noaudit.pid"
     if [[ "$STARTED_BOUNCER" == 1 && -s "$BOUNCER_DIR/pgbouncer.pid" ]]; then
         local bpid
         bpid="$(cat "$BOUNCER_DIR/pgbouncer.pid")"
@@ -288,34 +289,39 @@ show_warden_log() {
     fi
 }
 
-if has_target warden; then
-    warden_pid=""
-    [[ -s "$WARDEN_PIDFILE" ]] && warden_pid="$(cat "$WARDEN_PIDFILE")"
-    if [[ -n "$warden_pid" ]] && kill -0 "$warden_pid" 2>/dev/null && port_open "$WARDEN_PORT"; then
-        log "reusing running Warden (pid $warden_pid)"
-    else
-        port_open "$WARDEN_PORT" && die "port $WARDEN_PORT is already in use"
-        if [[ ! -f "$REPO_ROOT/target/warden.jar" ]]; then
-            log "building Warden (mvn -B -q -DskipTests package)"
-            (cd "$REPO_ROOT" && mvn -B -q -DskipTests package) || die "Warden build failed"
-        fi
-        # a fresh audit store per run: a store grown over many runs measures H2's file size, not Warden
-        rm -rf "$BENCH_TMP/warden-audit-$AUDIT_DURABILITY" "$BENCH_TMP/warden-recordings"
-        if [[ "$AUDIT_STORE" == postgres ]]; then
-            psql_admin -c "DROP DATABASE IF EXISTS warden_audit" >/dev/null
-            psql_admin -c "CREATE DATABASE warden_audit OWNER $BENCH_USER" >/dev/null
-            AUDIT_STORE_YAML="  store:
-    url: jdbc:postgresql://$HOST:$PG_PORT/warden_audit
+# start_warden NAME PORT EXTRA_JAVA_OPTS: writes NAME's config (its own audit store and recordings) and
+# starts it, or reuses one still running from KEEP=1
+start_warden() {
+    local name="$1" port="$2" extra="$3" config="$BENCH_TMP/$1-bench.yaml" logf="$BENCH_TMP/$1.log"
+    local pidfile="$BENCH_TMP/$1.pid" pid="" store_yaml deadline rc
+    WARDEN_LOG="$logf"
+    [[ -s "$pidfile" ]] && pid="$(cat "$pidfile")"
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && port_open "$port"; then
+        log "reusing running $name (pid $pid)"
+        return
+    fi
+    port_open "$port" && die "port $port is already in use"
+    if [[ ! -f "$REPO_ROOT/target/warden.jar" ]]; then
+        log "building Warden (mvn -B -q -DskipTests package)"
+        (cd "$REPO_ROOT" && mvn -B -q -DskipTests package) || die "Warden build failed"
+    fi
+    # a fresh audit store per run: a store grown over many runs measures H2's file size, not Warden
+    rm -rf "$BENCH_TMP/$name-audit-$AUDIT_DURABILITY" "$BENCH_TMP/$name-recordings"
+    if [[ "$AUDIT_STORE" == postgres ]]; then
+        psql_admin -c "DROP DATABASE IF EXISTS ${name}_audit" >/dev/null
+        psql_admin -c "CREATE DATABASE ${name}_audit OWNER $BENCH_USER" >/dev/null
+        store_yaml="  store:
+    url: jdbc:postgresql://$HOST:$PG_PORT/${name}_audit
     user: $BENCH_USER
     password: $BENCH_PASSWORD"
-        else
-            AUDIT_STORE_YAML="  store: $BENCH_TMP/warden-audit-$AUDIT_DURABILITY/audit"
-        fi
-        cat >"$WARDEN_CONFIG" <<EOF
+    else
+        store_yaml="  store: $BENCH_TMP/$name-audit-$AUDIT_DURABILITY/audit"
+    fi
+    cat >"$config" <<EOF
 # written by bench/pgbench.sh
 listen:
   host: $HOST
-  port: $WARDEN_PORT
+  port: $port
 users:
   - name: $BENCH_USER
     password: $BENCH_PASSWORD          # hashed to a SCRAM verifier at load
@@ -328,40 +334,46 @@ targets:
     password: $BENCH_PASSWORD
     sslmode: disable
 http:
-  port: $(( WARDEN_PORT + 1 ))
+  port: $(( port + 1 ))
 audit:
-$AUDIT_STORE_YAML
+$store_yaml
   durability: $AUDIT_DURABILITY
   batchWindow: ${AUDIT_BATCH_WINDOW:-5ms}
 recording:
   enabled: $( [[ "$RECORDING" == on ]] && echo true || echo false )
-  directory: $BENCH_TMP/warden-recordings
+  directory: $BENCH_TMP/$name-recordings
 EOF
-        log "starting Warden on $HOST:$WARDEN_PORT (log: $WARDEN_LOG)"
-        # shellcheck disable=SC2086  # WARDEN_JAVA_OPTS is a list of JVM flags
-        (cd "$REPO_ROOT" && exec java $WARDEN_JAVA_OPTS -jar target/warden.jar run --config "$WARDEN_CONFIG") \
-            >"$WARDEN_LOG" 2>&1 &
-        WARDEN_PID=$!
-        STARTED_WARDEN=1
-        echo "$WARDEN_PID" >"$WARDEN_PIDFILE"
-        deadline=$(( SECONDS + WARDEN_START_TIMEOUT ))
-        until port_open "$WARDEN_PORT"; do
-            if ! kill -0 "$WARDEN_PID" 2>/dev/null; then
-                warden_rc=0
-                wait "$WARDEN_PID" || warden_rc=$?
-                log "Warden exited with status $warden_rc before listening on port $WARDEN_PORT"
-                show_warden_log
-                die "Warden failed to start"
-            fi
-            if (( SECONDS >= deadline )); then
-                log "Warden not listening on port $WARDEN_PORT after ${WARDEN_START_TIMEOUT}s"
-                show_warden_log
-                die "Warden failed to start"
-            fi
-            sleep 0.5
-        done
-        log "Warden is up (pid $WARDEN_PID)"
-    fi
+    log "starting $name on $HOST:$port (log: $logf)"
+    # shellcheck disable=SC2086  # WARDEN_JAVA_OPTS is a list of JVM flags
+    (cd "$REPO_ROOT" && exec java $WARDEN_JAVA_OPTS $extra -jar target/warden.jar run --config "$config") \
+        >"$logf" 2>&1 &
+    pid=$!
+    STARTED_PIDS="${STARTED_PIDS:-} $pid"
+    echo "$pid" >"$pidfile"
+    deadline=$(( SECONDS + WARDEN_START_TIMEOUT ))
+    until port_open "$port"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            rc=0
+            wait "$pid" || rc=$?
+            log "$name exited with status $rc before listening on port $port"
+            show_warden_log
+            die "$name failed to start"
+        fi
+        if (( SECONDS >= deadline )); then
+            log "$name not listening on port $port after ${WARDEN_START_TIMEOUT}s"
+            show_warden_log
+            die "$name failed to start"
+        fi
+        sleep 0.5
+    done
+    log "$name is up (pid $pid)"
+}
+
+if has_target noaudit; then
+    start_warden noaudit "$NOAUDIT_PORT" "-Dwarden.benchmark.unrecordedStatements=true"
+fi
+if has_target warden; then
+    start_warden warden "$WARDEN_PORT" ""
 fi
 
 # ------------------------------------------------------------------ running pgbench
@@ -397,7 +409,7 @@ p99() {
 warm_up() {
     local target secs
     for target in $TARGETS; do
-        if [[ "$target" == warden ]]; then secs="$WARMUP"; else secs="$WARMUP_OTHERS"; fi
+        if [[ "$target" == warden || "$target" == noaudit ]]; then secs="$WARMUP"; else secs="$WARMUP_OTHERS"; fi
         (( secs > 0 )) || continue
         log "warm-up: ${secs}s through $target"
         run_pgbench "$RUNS_DIR/warmup-$target.log" "$target" "$secs" prepared 8 \
@@ -482,8 +494,8 @@ TABLE="$BENCH_TMP/table.md"
         done
         echo
     fi
-    echo "| mode | clients | direct TPS | pgbouncer TPS | warden TPS | warden/pgbouncer TPS | warden/direct TPS | direct lat ms | pgbouncer lat ms | warden lat ms | added latency warden (µs, warden−direct) | added latency pgbouncer (µs) | added ratio (warden added / pgbouncer added) |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| mode | clients | direct TPS | pgbouncer TPS | warden TPS | warden/pgbouncer TPS | warden/direct TPS | direct lat ms | pgbouncer lat ms | warden lat ms | added latency warden (µs, warden−direct) | added latency pgbouncer (µs) | added ratio (warden added / pgbouncer added) | noaudit TPS | warden/noaudit TPS | noaudit/pgbouncer TPS |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for mode in $MODES; do
         for clients in $CLIENTS; do
             awk -v mode="$mode" -v clients="$clients" \
@@ -492,7 +504,8 @@ TABLE="$BENCH_TMP/table.md"
                 -v wt="$(stat tps "$mode" "$clients" warden)" \
                 -v dl="$(stat lat "$mode" "$clients" direct)" \
                 -v bl="$(stat lat "$mode" "$clients" pgbouncer)" \
-                -v wl="$(stat lat "$mode" "$clients" warden)" '
+                -v wl="$(stat lat "$mode" "$clients" warden)" \
+                -v nt="$(stat tps "$mode" "$clients" noaudit)" '
                 function tps(x)      { return x == "" ? "–" : sprintf("%.0f", x) }
                 function lat(x)      { return x == "" ? "–" : sprintf("%.3f", x) }
                 function ratio(a, b) { return (a == "" || b == "" || b + 0 <= 0) ? "–" : sprintf("%.2f", a / b) }
@@ -500,9 +513,9 @@ TABLE="$BENCH_TMP/table.md"
                 function us(x)       { return x == "" ? "–" : sprintf("%.0f", x) }
                 BEGIN {
                     wa = added(wl); ba = added(bl)
-                    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                         mode, clients, tps(dt), tps(bt), tps(wt), ratio(wt, bt), ratio(wt, dt),
-                        lat(dl), lat(bl), lat(wl), us(wa), us(ba), ratio(wa, ba)
+                        lat(dl), lat(bl), lat(wl), us(wa), us(ba), ratio(wa, ba), tps(nt), ratio(wt, nt), ratio(nt, bt)
                 }'
         done
     done
@@ -519,7 +532,7 @@ mkdir -p "$RESULTS_DIR"
     echo "Settings: DURATION=${DURATION}s per run, WARMUP=${WARMUP}s (Warden) / ${WARMUP_OTHERS}s (others)," \
         "ROUNDS=$ROUNDS$( (( ROUNDS > 1 )) && echo ' (median per cell)'), SCALE=$SCALE, MODES=\"$MODES\", CLIENTS=\"$CLIENTS\", TARGETS=\"$TARGETS\", AUDIT_DURABILITY=$AUDIT_DURABILITY, AUDIT_STORE=$AUDIT_STORE, RECORDING=$RECORDING."
     echo "Each cell: \`pgbench -n -S -T $DURATION -M <mode> -c <clients> -j <1|2> -h 127.0.0.1 -U bench bench\`;"
-    echo "direct = PostgreSQL :$PG_PORT, pgbouncer = PgBouncer session mode :$PGBOUNCER_PORT, warden = Warden :$WARDEN_PORT;"
+    echo "direct = PostgreSQL :$PG_PORT, pgbouncer = PgBouncer session mode :$PGBOUNCER_PORT, warden = Warden :$WARDEN_PORT; noaudit = the same Warden build and config started with -Dwarden.benchmark.unrecordedStatements=true (statements not recorded) :$NOAUDIT_PORT;"
     echo "for each (mode, clients) the targets run back to back. Latency = pgbench \"latency average\";"
     echo "added latency = target latency − direct latency. Mode miss: \`-M simple -f miss.sql\`, a new query shape (random column alias) every transaction, so Warden's analysis and rule caches always miss."
     echo

@@ -35,6 +35,12 @@ import org.slf4j.LoggerFactory;
 public final class AuditLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
     private static final long PRUNE_EVERY_HOURS = 6;
+    /**
+     * Benchmark mode: {@code -Dwarden.benchmark.unrecordedStatements=true} lets statements run without
+     * a record, so that bench/pgbench.sh can measure what recording them costs against the same build.
+     * Never for real use: Warden logs an error at start and /health says so.
+     */
+    static final boolean UNRECORDED = Boolean.getBoolean("warden.benchmark.unrecordedStatements");
 
     private final AuditSettings settings;
     private final Clock clock;
@@ -127,6 +133,10 @@ public final class AuditLog implements AutoCloseable {
         log.notifier.scheduleWithFixedDelay(log::prune, PRUNE_EVERY_HOURS, PRUNE_EVERY_HOURS, TimeUnit.HOURS);
         LOG.info("audit trail open: instance {}, store {}, chain at record {}, signing key {}", instance,
                 settings.store(), head.seq() + 1, log.keyId);
+        if (UNRECORDED) {
+            LOG.error("BENCHMARK MODE (-Dwarden.benchmark.unrecordedStatements=true): statements run WITHOUT audit "
+                    + "records; never use this outside bench/pgbench.sh");
+        }
         return log;
     }
 
@@ -242,6 +252,9 @@ public final class AuditLog implements AutoCloseable {
      * fails with {@link AuditUnavailableException} when the statement must be refused.
      */
     public AuditTicket statementReceived(StatementRecord r, boolean strict) {
+        if (UNRECORDED) {
+            return AuditTicket.unrecorded();
+        }
         boolean s = strict || settings.durability() == AuditSettings.Durability.STRICT;
         String problem = admissionProblem();
         if (problem != null) {
@@ -377,7 +390,8 @@ public final class AuditLog implements AutoCloseable {
     }
 
     public AuditHealth health() {
-        return new AuditHealth(writer.available && !closed, closed ? "closed" : writer.problem, queue.size(),
+        return new AuditHealth(writer.available && !closed, closed ? "closed" : UNRECORDED
+                ? "benchmark mode: statements are not recorded" : writer.problem, queue.size(),
                 writer.written.get(), writer.commits.get(), refused.get(), dropped.get(), writer.durableSeq, writer.lastCheckpoint);
     }
 

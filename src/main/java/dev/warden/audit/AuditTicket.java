@@ -51,6 +51,14 @@ public final class AuditTicket {
         return t;
     }
 
+    /** Benchmark mode only ({@link AuditLog#UNRECORDED}): a ticket that lets the statement run without a record. */
+    static AuditTicket unrecorded() {
+        AuditTicket t = new AuditTicket(null, null, null, null, false);
+        t.state.set(DURABLE);
+        t.durable.complete(null);
+        return t;
+    }
+
     /** The statement record's id (a UUID), which its outcome record names; null if it was refused outright. */
     public String recordId() {
         return recordId;
