@@ -42,14 +42,7 @@ public final class RecordScan {
     /** The blocks of one chain that hold positions {@code fromSeq..toSeq}, in position order. */
     public static void chainBlocks(Connection c, String instance, long fromSeq, long toSeq, BlockVisitor v)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + BLOCK_COLUMNS + " FROM audit_block "
-                + "WHERE instance_id = ? AND last_seq >= ? AND first_seq <= ? ORDER BY first_seq")) {
-            ps.setFetchSize(16);
-            ps.setString(1, instance);
-            ps.setLong(2, fromSeq);
-            ps.setLong(3, toSeq);
-            blocks(ps, v);
-        }
+        pages(c, instance, fromSeq, toSeq, v);
     }
 
     /** The records of one chain at positions {@code fromSeq..toSeq}, in order; a malformed block is an error. */
@@ -72,7 +65,9 @@ public final class RecordScan {
      */
     public static void byTime(Connection c, String instance, Instant from, Instant to, String afterInstance,
                               long afterSeq, RecordVisitor v) throws SQLException {
-        StringBuilder q = new StringBuilder("SELECT " + BLOCK_COLUMNS + " FROM audit_block WHERE 1 = 1");
+        // first the position range per chain from the blocks' times (one index pass), then each chain
+        // by position: a keyset scan in primary-key order, never a sort of all matching blocks
+        StringBuilder q = new StringBuilder("SELECT instance_id, MIN(first_seq), MAX(last_seq) FROM audit_block WHERE 1 = 1");
         List<Object> args = new ArrayList<>();
         if (instance != null) {
             q.append(" AND instance_id = ?");
@@ -87,29 +82,38 @@ public final class RecordScan {
             args.add(StoreSql.utc(to));
         }
         if (afterInstance != null) {
-            q.append(" AND (instance_id > ? OR (instance_id = ? AND last_seq > ?))");
+            q.append(" AND instance_id >= ?");
             args.add(afterInstance);
-            args.add(afterInstance);
-            args.add(afterSeq);
         }
-        q.append(" ORDER BY instance_id, first_seq");
+        q.append(" GROUP BY instance_id ORDER BY instance_id");
+        List<Object[]> ranges = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(q.toString())) {
-            ps.setFetchSize(16);
             for (int i = 0; i < args.size(); i++) {
                 ps.setObject(i + 1, args.get(i));
             }
-            blocks(ps, b -> {
-                for (StoredRecord r : records(b)) {
-                    if (afterInstance != null && r.instance().equals(afterInstance) && r.seq() <= afterSeq) {
-                        continue;
-                    }
-                    if ((from == null || !r.at().isBefore(from)) && (to == null || r.at().isBefore(to))
-                            && !v.visit(r)) {
-                        return false;
-                    }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ranges.add(new Object[] {rs.getString(1), rs.getLong(2), rs.getLong(3)});
+                }
+            }
+        }
+        for (Object[] range : ranges) {
+            String chain = (String) range[0];
+            long lo = (Long) range[1];
+            if (chain.equals(afterInstance)) {
+                lo = Math.max(lo, afterSeq + 1);
+            }
+            boolean[] stopped = {false};
+            chain(c, chain, lo, (Long) range[2], r -> {
+                if ((from == null || !r.at().isBefore(from)) && (to == null || r.at().isBefore(to)) && !v.visit(r)) {
+                    stopped[0] = true;
+                    return false;
                 }
                 return true;
             });
+            if (stopped[0]) {
+                return;
+            }
         }
     }
 
@@ -214,10 +218,50 @@ public final class RecordScan {
         return b.records();
     }
 
-    private static void blocks(PreparedStatement ps, BlockVisitor v) throws SQLException {
-        try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                if (!v.visit(block(rs))) {
+    /** Blocks read per query: a page of blocks is what a scan holds in memory (blocks are up to a few MB). */
+    static final int PAGE = 8;
+
+    /**
+     * The blocks of a chain holding positions {@code fromSeq..toSeq}, in position order, read a page at
+     * a time (keyset on the first position) so that memory stays bounded whatever the driver does
+     * with fetch sizes.
+     */
+    private static void pages(Connection c, String instance, long fromSeq, long toSeq, BlockVisitor v)
+            throws SQLException {
+        long after = Long.MIN_VALUE;
+        // the block holding fromSeq may start before it: the first page starts at the last block start <= fromSeq
+        try (PreparedStatement start = c.prepareStatement("SELECT MAX(first_seq) FROM audit_block "
+                + "WHERE instance_id = ? AND first_seq <= ?")) {
+            start.setString(1, instance);
+            start.setLong(2, fromSeq);
+            try (ResultSet rs = start.executeQuery()) {
+                if (rs.next()) {
+                    long s = rs.getLong(1);
+                    if (!rs.wasNull()) {
+                        after = s - 1;
+                    }
+                }
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + BLOCK_COLUMNS + " FROM audit_block "
+                + "WHERE instance_id = ? AND first_seq > ? AND first_seq <= ? ORDER BY first_seq FETCH FIRST " + PAGE
+                + " ROWS ONLY")) {
+            ps.setString(1, instance);
+            ps.setLong(3, toSeq);
+            while (true) {
+                ps.setLong(2, after);
+                int n = 0;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Block b = block(rs);
+                        n++;
+                        after = b.firstSeq();
+                        if (b.lastSeq() >= fromSeq && !v.visit(b)) {
+                            return;
+                        }
+                    }
+                }
+                if (n < PAGE) {
                     return;
                 }
             }

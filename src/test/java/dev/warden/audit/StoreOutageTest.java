@@ -124,7 +124,10 @@ class StoreOutageTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> strict.durable().isCompletedExceptionally());
             assertThat(strict.durable().handle((v, e) -> unwrap(e).getMessage()).join())
                     .isEqualTo("auditing is unavailable: the audit store did not confirm the record in time; the statement was not run");
-            // the writer is stuck in that insert: new statements are refused at once
+            // the writer is stuck in that insert: once it has been for strictTimeout, new statements are refused
+            // at once (the strict ticket's timer started when it was queued, a moment before the writer took it)
+            await().atMost(Duration.ofSeconds(2)).until(() -> log.statementReceived(
+                    TestStores.statement("s", Instant.now(), "SELECT 1"), false).durable().isCompletedExceptionally());
             AuditTicket next = log.statementReceived(TestStores.statement("s", Instant.now(), "SELECT 1"), false);
             assertThat(next.durable()).isCompletedExceptionally();
             WritePathTest.unblock(Kind.POSTGRES, blocker);
