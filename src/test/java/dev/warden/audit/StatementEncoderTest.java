@@ -141,6 +141,19 @@ class StatementEncoderTest {
     }
 
     @Test
+    void moreSessionsThanAThreadKeepsStillEncodeRight() {
+        Random rnd = new Random(3);
+        List<Object[]> sessions = sessionPool(rnd, StatementEncoder.SESSIONS_PER_THREAD + 100);
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < sessions.size(); i++) {
+                StatementRecord r = randomStatement(rnd, List.<Object[]>of(sessions.get((i * 7 + round) % sessions.size())));
+                assertThat(StatementEncoder.statement("x" + i, r, true, PLAIN))
+                        .isEqualTo(Canonical.encode(RecordCodec.statement("x" + i, r, true, PLAIN)));
+            }
+        }
+    }
+
+    @Test
     void foldedOutcomesEqualTheMapBasedEncoding() {
         Random rnd = new Random(424242);
         for (int i = 0; i < 20_000; i++) {
