@@ -272,10 +272,12 @@ public final class AuditLog implements AutoCloseable {
             return AuditTicket.refused(new AuditUnavailableException(problem));
         }
         String id = nextId();
-        Map<String, Object> payload = RecordCodec.statement(id, r, s, binds);
+        // written directly: the same bytes as Canonical.encode(RecordCodec.statement(id, r, s, binds)), and the
+        // same columns as RecordCodec.project(STATEMENT, ...) of that map, without building it (hot path)
+        byte[] payload = StatementEncoder.statement(id, r, s, binds);
         AuditTicket ticket = new AuditTicket(this, id, r.sessionId(), r.received(), s);
-        Pending p = Pending.record(RecordCodec.STATEMENT, Canonical.encode(payload),
-                RecordCodec.project(RecordCodec.STATEMENT, payload), s ? ticket : null);
+        Pending p = Pending.record(RecordCodec.STATEMENT, payload, RecordCodec.projectStatement(id, r),
+                s ? ticket : null);
         if (!s) {
             ticket.pending = p;
         }
@@ -314,8 +316,8 @@ public final class AuditLog implements AutoCloseable {
         if (p.fold == null || p.fold.get() != null) {
             return false;
         }
-        Map<String, Object> f = RecordCodec.folded(t.received(), o);
-        return p.tryFold(new Pending.Folded(Canonical.encode(f), (String) f.get("sqlState")));
+        // the bytes of Canonical.encode(RecordCodec.folded(t.received(), o)), written directly
+        return p.tryFold(new Pending.Folded(StatementEncoder.folded(t.received(), o), o.sqlState()));
     }
 
     boolean outcome(AuditTicket t, StatementOutcome o) {

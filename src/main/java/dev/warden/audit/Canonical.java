@@ -274,6 +274,206 @@ public final class Canonical {
         }
     }
 
+    /**
+     * A growable UTF-8 byte buffer that writes canonical JSON pieces directly as bytes, with exactly the
+     * rules of {@link #writeString} and {@link #time} (for {@link StatementEncoder}, on the hot path).
+     * Not thread-safe: one per thread.
+     */
+    static final class Bytes {
+        byte[] buf;
+        int len;
+
+        Bytes(int capacity) {
+            buf = new byte[capacity];
+        }
+
+        void reset() {
+            len = 0;
+        }
+
+        byte[] toByteArray() {
+            return java.util.Arrays.copyOf(buf, len);
+        }
+
+        void ensure(int more) {
+            if (len + more > buf.length) {
+                buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, len + more));
+            }
+        }
+
+        void put(char asciiChar) {
+            ensure(1);
+            buf[len++] = (byte) asciiChar;
+        }
+
+        void put(byte[] raw) {
+            ensure(raw.length);
+            System.arraycopy(raw, 0, buf, len, raw.length);
+            len += raw.length;
+        }
+
+        /** A comma unless this is the first member of the object just opened (nothing but its brace yet). */
+        void comma() {
+            if (buf[len - 1] != '{') {
+                put(',');
+            }
+        }
+
+        /** The next member's key and colon, given as its canonical bytes ({@code "name":}), after a comma if needed. */
+        void key(byte[] quotedKeyAndColon) {
+            comma();
+            put(quotedKeyAndColon);
+        }
+
+        void bool(boolean b) {
+            if (b) {
+                put(TRUE);
+            } else {
+                put(FALSE);
+            }
+        }
+
+        void number(long v) {
+            if (v == Long.MIN_VALUE) {
+                put(MIN_LONG);
+                return;
+            }
+            ensure(20);
+            if (v < 0) {
+                buf[len++] = '-';
+                v = -v;
+            }
+            int end = len + digitCount(v);
+            int i = end;
+            do {
+                buf[--i] = (byte) ('0' + (int) (v % 10));
+                v /= 10;
+            } while (v != 0);
+            len = end;
+        }
+
+        private static int digitCount(long v) {
+            int n = 1;
+            while (v >= 10) {
+                v /= 10;
+                n++;
+            }
+            return n;
+        }
+
+        /** {@code s} as a canonical JSON string, with quotes, in UTF-8 (the bytes {@code writeString} gives). */
+        void string(String s) {
+            int n = s.length();
+            ensure(n + 2);
+            byte[] b = buf;
+            int at = len;
+            b[at++] = '"';
+            int i = 0;
+            for (; i < n; i++) { // the usual case: ASCII that needs no escape
+                char c = s.charAt(i);
+                if (c >= 0x80 || c < 0x20 || c == '"' || c == '\\') {
+                    break;
+                }
+                b[at++] = (byte) c;
+            }
+            len = at;
+            if (i < n) {
+                rest(s, i);
+            }
+            put('"');
+        }
+
+        private void rest(String s, int from) {
+            int n = s.length();
+            for (int i = from; i < n; i++) {
+                char c = s.charAt(i);
+                ensure(6);
+                byte[] b = buf;
+                if (c < 0x80) {
+                    switch (c) {
+                        case '"' -> { b[len++] = '\\'; b[len++] = '"'; }
+                        case '\\' -> { b[len++] = '\\'; b[len++] = '\\'; }
+                        case '\b' -> { b[len++] = '\\'; b[len++] = 'b'; }
+                        case '\t' -> { b[len++] = '\\'; b[len++] = 't'; }
+                        case '\n' -> { b[len++] = '\\'; b[len++] = 'n'; }
+                        case '\f' -> { b[len++] = '\\'; b[len++] = 'f'; }
+                        case '\r' -> { b[len++] = '\\'; b[len++] = 'r'; }
+                        default -> {
+                            if (c < 0x20) {
+                                b[len++] = '\\';
+                                b[len++] = 'u';
+                                b[len++] = '0';
+                                b[len++] = '0';
+                                b[len++] = (byte) HEX[c >> 4];
+                                b[len++] = (byte) HEX[c & 0xF];
+                            } else {
+                                b[len++] = (byte) c;
+                            }
+                        }
+                    }
+                } else if (c < 0x800) {
+                    b[len++] = (byte) (0xC0 | c >> 6);
+                    b[len++] = (byte) (0x80 | c & 0x3F);
+                } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    int cp = Character.toCodePoint(c, s.charAt(++i));
+                    b[len++] = (byte) (0xF0 | cp >> 18);
+                    b[len++] = (byte) (0x80 | cp >> 12 & 0x3F);
+                    b[len++] = (byte) (0x80 | cp >> 6 & 0x3F);
+                    b[len++] = (byte) (0x80 | cp & 0x3F);
+                } else {
+                    char w = Character.isSurrogate(c) ? '\uFFFD' : c; // unpaired: U+FFFD, as writeString
+                    b[len++] = (byte) (0xE0 | w >> 12);
+                    b[len++] = (byte) (0x80 | w >> 6 & 0x3F);
+                    b[len++] = (byte) (0x80 | w & 0x3F);
+                }
+            }
+        }
+
+        /** An instant as a canonical JSON string: the bytes of {@code writeString(time(t))}. */
+        void time(Instant t) {
+            long sec = t.getEpochSecond();
+            long day = Math.floorDiv(sec, 86_400L);
+            java.time.LocalDate d = java.time.LocalDate.ofEpochDay(day);
+            int year = d.getYear();
+            if (year < 1000 || year > 9999) {
+                string(Canonical.time(t));
+                return;
+            }
+            int sod = (int) Math.floorMod(sec, 86_400L);
+            ensure(29);
+            byte[] c = buf;
+            int at = len;
+            c[at] = '"';
+            digits(c, at + 1, year, 4);
+            c[at + 5] = '-';
+            digits(c, at + 6, d.getMonthValue(), 2);
+            c[at + 8] = '-';
+            digits(c, at + 9, d.getDayOfMonth(), 2);
+            c[at + 11] = 'T';
+            digits(c, at + 12, sod / 3600, 2);
+            c[at + 14] = ':';
+            digits(c, at + 15, sod / 60 % 60, 2);
+            c[at + 17] = ':';
+            digits(c, at + 18, sod % 60, 2);
+            c[at + 20] = '.';
+            digits(c, at + 21, t.getNano() / 1000, 6);
+            c[at + 27] = 'Z';
+            c[at + 28] = '"';
+            len = at + 29;
+        }
+
+        private static void digits(byte[] c, int at, int value, int width) {
+            for (int i = at + width - 1; i >= at; i--) {
+                c[i] = (byte) ('0' + value % 10);
+                value /= 10;
+            }
+        }
+
+        private static final byte[] TRUE = {'t', 'r', 'u', 'e'};
+        private static final byte[] FALSE = {'f', 'a', 'l', 's', 'e'};
+        private static final byte[] MIN_LONG = Long.toString(Long.MIN_VALUE).getBytes(StandardCharsets.US_ASCII);
+    }
+
     /** Lower-case hex, as hashes are shown everywhere. */
     public static String hex(byte[] b) {
         char[] out = new char[b.length * 2];

@@ -244,6 +244,20 @@ final class RecordCodec {
                 col(verdict == null ? null : str(verdict.get("decision"))), col(str(p.get("sqlState"))));
     }
 
+    /**
+     * The columns of a statement record straight from the record: exactly
+     * {@code project(STATEMENT, statement(id, r, strict, binds))}, without building the payload (the hot path).
+     */
+    static Projection projectStatement(String id, StatementRecord r) {
+        Identity i = r.identity();
+        StatementRecord.Verdict v = r.verdict();
+        return new Projection(STATEMENT, null, r.received().truncatedTo(java.time.temporal.ChronoUnit.MICROS),
+                col(id), col(r.sessionId()), null, null,
+                col(i == null ? null : i.subject()), col(i == null ? null : i.issuer()),
+                col(i == null ? null : i.ci().get("repository")), col(i == null ? null : i.ci().get("actor")),
+                col(r.target()), col(r.clientAddress()), col(v == null ? null : v.decision()), null);
+    }
+
     private static Instant toInstant(Object o) {
         if (o instanceof Instant i) {
             return i.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
