@@ -76,7 +76,7 @@ public record AuditSettings(Store store, Durability durability, Duration batchWi
     public static AuditSettings defaults(Path dataDir) {
         Path d = dataDir.toAbsolutePath();
         return new AuditSettings(Store.h2File(d.resolve("audit")), Durability.BATCHED, Duration.ofMillis(5), 10_000,
-                Duration.ofSeconds(2), 1000, Duration.ofSeconds(10), d.resolve("audit-signing-key.pem"), true,
+                Duration.ofSeconds(2), 10_000, Duration.ofSeconds(10), d.resolve("audit-signing-key.pem"), true,
                 BindMode.HASH, null, d.resolve("audit-hash.key"), DEFAULT_RETENTION, null, d.resolve("audit-instance-id"));
     }
 
