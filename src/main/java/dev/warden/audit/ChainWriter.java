@@ -224,22 +224,27 @@ final class ChainWriter implements Runnable {
     private void assign(Pending p, List<Checkpoint> cps) {
         p.seq = ++headSeq;
         p.prev = headHash;
-        byte[] tail = (",\"seq\":" + p.seq + ",\"type\":\"" + p.type + "\",\"v\":1}").getBytes(StandardCharsets.UTF_8);
-        // envelope keys in canonical order: instance, [outcome], payload, seq, type, v
+        // envelope keys in canonical order: instance, [outcome], payload, seq, type, v — assembled in one array
+        byte[] seqDigits = Long.toString(p.seq).getBytes(StandardCharsets.US_ASCII);
+        byte[] typeTail = TYPE_TAILS.computeIfAbsent(p.type, t -> (",\"type\":\"" + t + "\",\"v\":1}")
+                .getBytes(StandardCharsets.UTF_8));
         Pending.Folded folded = p.claim();
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(envelopeHead.length + p.payload.length
-                + tail.length + 64 + (folded == null ? 0 : folded.payload().length));
-        out.writeBytes(envelopeHead);
+        int len = envelopeHead.length + (folded == null ? PAYLOAD_KEY.length - 1
+                : OUTCOME_KEY.length + folded.payload().length + PAYLOAD_KEY.length)
+                + p.payload.length + SEQ_KEY.length + seqDigits.length + typeTail.length;
+        byte[] body = new byte[len];
+        int at = put(body, 0, envelopeHead, 0);
         if (folded != null) {
-            out.writeBytes(OUTCOME_KEY);
-            out.writeBytes(folded.payload());
-            out.writeBytes(PAYLOAD_KEY);
+            at = put(body, at, OUTCOME_KEY, 0);
+            at = put(body, at, folded.payload(), 0);
+            at = put(body, at, PAYLOAD_KEY, 0);
         } else {
-            out.write(PAYLOAD_KEY, 1, PAYLOAD_KEY.length - 1);
+            at = put(body, at, PAYLOAD_KEY, 1);
         }
-        out.writeBytes(p.payload);
-        out.writeBytes(tail);
-        byte[] body = out.toByteArray();
+        at = put(body, at, p.payload, 0);
+        at = put(body, at, SEQ_KEY, 0);
+        at = put(body, at, seqDigits, 0);
+        put(body, at, typeTail, 0);
         p.body = body;
         sha.update(p.prev);
         p.hash = sha.digest(body);
@@ -247,6 +252,16 @@ final class ChainWriter implements Runnable {
         if (++recordsSinceCp >= settings.checkpointEvery()) {
             cps.add(sign());
         }
+    }
+
+    private static final byte[] SEQ_KEY = ",\"seq\":".getBytes(StandardCharsets.UTF_8);
+    /** Per type: {@code ,"type":"<type>","v":1}}, the envelope's end. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, byte[]> TYPE_TAILS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static int put(byte[] dst, int at, byte[] src, int from) {
+        System.arraycopy(src, from, dst, at, src.length - from);
+        return at + src.length - from;
     }
 
     private Checkpoint sign() {
