@@ -114,7 +114,7 @@ public final class AuditStore {
                     if (split) {
                         String app = quoteIdent(settings.user());
                         s.execute("GRANT SELECT, INSERT ON audit_block, audit_checkpoint TO " + app);
-                        s.execute("GRANT SELECT ON audit_policy, audit_schema_version TO " + app);
+                        s.execute("GRANT SELECT ON audit_policy, audit_schema_version, audit_record_v TO " + app);
                         s.execute("GRANT EXECUTE ON FUNCTION audit_prune(varchar, bigint) TO " + app);
                     }
                 }

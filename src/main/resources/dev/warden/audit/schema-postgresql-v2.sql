@@ -64,3 +64,46 @@ END
 $$;
 REVOKE ALL ON FUNCTION audit_prune(varchar, bigint) FROM PUBLIC;
 REVOKE ALL ON audit_block FROM PUBLIC;
+
+-- audit_record_v: the records of every block, one row each, unpacked with plain SQL so that auditors
+-- and scripts can read them without Warden (docs/audit.md, "Reading records with SQL"). Read-only.
+-- A block (audit_block.records) is the format byte 0x01 followed by one frame per record, all
+-- integers big-endian; p below is a frame's 0-based offset:
+--   p+0 seq int64 | p+8 at int64 (µs since 1970) | p+16 type uint8 | p+17 len int32 |
+--   p+21 body (len bytes) | p+21+len prev_hash (32) | p+53+len hash (32) | next frame at p+85+len
+-- The block is copied out of TOAST once (the OFFSET 0 subquery), so reading a frame is a slice of
+-- memory rather than a new decompression. "walk" starts from a pseudo-frame of length 0 ending
+-- just after the format byte and follows the length fields; a frame whose header or length does not
+-- fit in the block ends the walk (audit verify reports such a block), so malformed bytes make rows
+-- missing, never an error. Filters on instance_id reach the table; other filters apply after unpacking.
+CREATE VIEW audit_record_v AS
+SELECT a.instance_id, f.seq, f.at, f.kind, f.body, f.prev_hash, f.hash
+FROM audit_block a
+CROSS JOIN LATERAL (SELECT a.records || ''::bytea AS r OFFSET 0) b
+CROSS JOIN LATERAL (
+    WITH RECURSIVE walk (p, len) AS (
+        SELECT -84::bigint, 0 WHERE substring(b.r FROM 1 FOR 1) = '\x01'::bytea
+        UNION ALL
+        SELECT n.p, CASE WHEN n.len >= 0 AND n.p + 85 + n.len <= octet_length(b.r) THEN n.len END
+        FROM walk w
+        CROSS JOIN LATERAL (
+            SELECT w.p + 85 + w.len AS p,
+                   CASE WHEN w.p + 85 + w.len + 85 <= octet_length(b.r) THEN ('x' || encode(
+                       substring(b.r FROM (w.p + 85 + w.len + 18)::int FOR 4), 'hex'))::bit(32)::int END AS len
+        ) n
+        WHERE w.len IS NOT NULL AND w.p + 85 + w.len < octet_length(b.r)
+    ), frame (p, len) AS MATERIALIZED (
+        SELECT p::int, len FROM walk WHERE p > 0 AND len IS NOT NULL
+    )
+    SELECT ('x' || encode(substring(b.r FROM p + 1 FOR 8), 'hex'))::bit(64)::bigint AS seq,
+           timestamptz 'epoch' + (m.micros / 1000000) * interval '1 second'
+               + (m.micros % 1000000) * interval '1 microsecond' AS at,
+           (ARRAY['statement', 'outcome', 'session', 'lifecycle', 'prune', 'approval', 'recording'])
+               [get_byte(b.r, p + 16)] AS kind,
+           substring(b.r FROM p + 22 FOR len) AS body,
+           substring(b.r FROM p + 22 + len FOR 32) AS prev_hash,
+           substring(b.r FROM p + 54 + len FOR 32) AS hash
+    FROM frame
+    CROSS JOIN LATERAL (SELECT ('x' || encode(substring(b.r FROM p + 9 FOR 8), 'hex'))::bit(64)::bigint AS micros) m
+) f;
+REVOKE ALL ON audit_record_v FROM PUBLIC;

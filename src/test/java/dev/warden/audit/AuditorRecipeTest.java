@@ -1,12 +1,17 @@
 package dev.warden.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Clock;
@@ -73,12 +78,64 @@ class AuditorRecipeTest {
         assertThat(wrongKey.code).isNotZero();
         assertThat(wrongKey.output).contains("signature does not verify");
 
-        try (Connection c = TestStores.admin(store)) {
-            new Tamper(c, "i-test").modifyBody(20);
+        byte[] before;
+        try (Connection c = DriverManager.getConnection(store.url(), store.user(), store.password())) {
+            before = RecordScan.at(c, "i-test", 20).body();
+            changeOneBodyByte(c, "i-test", 20);
+            StoredRecord after = RecordScan.at(c, "i-test", 20);
+            assertThat(after.body()).hasSameSizeAs(before).isNotEqualTo(before);
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(after.prevHash());
+            assertThat(after.hash()).isEqualTo(sha.digest(before)); // the stored hash is the original one
         }
         Result tampered = run(sh, schema, conninfo, "i-test", pub, cp);
         assertThat(tampered.code).isNotZero();
         assertThat(tampered.output).contains("record 20: hash mismatch");
+    }
+
+    /**
+     * What an attacker with the owner's rights can do: the append-only trigger refuses the UPDATE, so
+     * disable it, change one hex digit of the record's id inside its body (still valid, canonical
+     * JSON of the same length, so the block still unpacks) and keep the stored hash, then enable the
+     * trigger again.
+     */
+    private static void changeOneBodyByte(Connection c, String instance, long seq) throws Exception {
+        long first;
+        byte[] block;
+        try (PreparedStatement ps = c.prepareStatement("SELECT first_seq, records FROM audit_block "
+                + "WHERE instance_id = ? AND first_seq <= ? AND last_seq >= ?")) {
+            ps.setString(1, instance);
+            ps.setLong(2, seq);
+            ps.setLong(3, seq);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                first = rs.getLong(1);
+                block = rs.getBytes(2);
+            }
+        }
+        // frames after the format byte: seq int64, at int64, type uint8, length int32, body, prev, hash
+        ByteBuffer b = ByteBuffer.wrap(block);
+        int frame = 1;
+        while (b.getLong(frame) != seq) {
+            frame += 85 + b.getInt(frame + 17);
+        }
+        // one char per byte, so that the index found is the byte offset (the body holds non-ASCII text)
+        String body = new String(block, frame + 21, b.getInt(frame + 17), StandardCharsets.ISO_8859_1);
+        int digit = frame + 21 + body.indexOf("\"id\":\"") + 6;
+        block[digit] = (byte) (block[digit] == 'a' ? 'b' : 'a');
+        try (Statement st = c.createStatement()) {
+            assertThatThrownBy(() -> st.executeUpdate("UPDATE audit_block SET records = records WHERE instance_id = '"
+                    + instance + "'")).hasMessageContaining("append-only");
+            st.execute("ALTER TABLE audit_block DISABLE TRIGGER USER");
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE audit_block SET records = ? WHERE instance_id = ? AND first_seq = ?")) {
+                ps.setBytes(1, block);
+                ps.setString(2, instance);
+                ps.setLong(3, first);
+                assertThat(ps.executeUpdate()).isEqualTo(1);
+            }
+            st.execute("ALTER TABLE audit_block ENABLE TRIGGER USER");
+        }
     }
 
     record Result(int code, String output) {
