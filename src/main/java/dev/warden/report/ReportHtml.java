@@ -42,7 +42,7 @@ public final class ReportHtml {
                 .append(esc(in.verdict())).append("</div>\n");
 
         h.append("<h2>Records covered</h2>\n<p>Every figure below is recomputed from these audit records "
-                + "(table <code>audit_record</code>, per chain, positions first..last with a time in the period).</p>");
+                + "(table <code>audit_block</code>, per chain, positions first..last with a time in the period).</p>");
         table(h, List.of("instance", "first seq", "last seq", "records in period", "records for this target"),
                 r.coverage().stream().map(c -> List.<Object>of(c.instance(), c.firstSeq(), c.lastSeq(), c.records(),
                         c.recordsForTarget())).toList());
