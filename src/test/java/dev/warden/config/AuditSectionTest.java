@@ -39,7 +39,7 @@ class AuditSectionTest {
         assertThat(s.store().url()).startsWith("jdbc:h2:file:" + dir.resolve("data/audit"));
         assertThat(s.durability()).isEqualTo(Durability.BATCHED);
         assertThat(s.batchWindow()).isEqualTo(Duration.ofMillis(5));
-        assertThat(s.checkpointEvery()).isEqualTo(1000);
+        assertThat(s.checkpointEvery()).isEqualTo(10_000);
         assertThat(s.checkpointInterval()).isEqualTo(Duration.ofSeconds(10));
         assertThat(s.signingKeyFile()).isEqualTo(dir.resolve("data/audit-signing-key.pem"));
         assertThat(s.generateSigningKey()).isTrue();
