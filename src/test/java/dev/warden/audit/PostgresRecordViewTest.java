@@ -52,7 +52,7 @@ class PostgresRecordViewTest {
             for (String instance : RecordScan.instances(c)) {
                 RecordScan.chain(c, instance, 1, Long.MAX_VALUE, r -> decoded.add(describe(r)));
             }
-            assertThat(decoded).hasSizeGreaterThan(150);
+            assertThat(decoded).hasSizeGreaterThanOrEqualTo(130); // start, 3 session events, 125 statements, stop; outcomes that were not folded add more
             assertThat(viewRows(c, VIEW_QUERY + " ORDER BY instance_id, seq")).containsExactlyElementsOf(decoded);
 
             // the bodies are the canonical UTF-8 JSON: readable, and searchable, with SQL alone
