@@ -44,7 +44,6 @@ public final class RecordScan {
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + BLOCK_COLUMNS + " FROM audit_block "
                 + "WHERE instance_id = ? AND last_seq >= ? AND first_seq <= ? ORDER BY first_seq")) {
-            ps.setFetchSize(16);
             ps.setString(1, instance);
             ps.setLong(2, fromSeq);
             ps.setLong(3, toSeq);
@@ -94,7 +93,6 @@ public final class RecordScan {
         }
         q.append(" ORDER BY instance_id, first_seq");
         try (PreparedStatement ps = c.prepareStatement(q.toString())) {
-            ps.setFetchSize(16);
             for (int i = 0; i < args.size(); i++) {
                 ps.setObject(i + 1, args.get(i));
             }
@@ -214,14 +212,48 @@ public final class RecordScan {
         return b.records();
     }
 
+    /**
+     * About how many bytes of blocks one fetch brings into the heap. Blocks run up to 4 MB
+     * ({@code StoreSql.BLOCK_BYTES}) and the PostgreSQL driver holds a whole fetch as hex text (twice
+     * the bytes), so a fixed number of blocks per fetch makes a scan's memory depend on how full the
+     * writer's commits were: 16 blocks of 1000 records of 600 bytes kept ~66 MB live (ReportMemoryIT).
+     * The fetch size starts at one block and follows the largest block seen so far; a run of small
+     * blocks followed by large ones can still bring up to {@link #MAX_FETCH} large ones at once.
+     */
+    static final int FETCH_BYTES = 2 << 20;
+    /** Most blocks per fetch (small blocks: few round trips). */
+    static final int MAX_FETCH = 16;
+
     private static void blocks(PreparedStatement ps, BlockVisitor v) throws SQLException {
+        ps.setFetchSize(1);
         try (ResultSet rs = ps.executeQuery()) {
+            int largest = 1;
+            int fetch = 1;
             while (rs.next()) {
-                if (!v.visit(block(rs))) {
+                Block b = block(rs);
+                largest = Math.max(largest, size(b));
+                int next = Math.max(1, Math.min(MAX_FETCH, FETCH_BYTES / largest));
+                if (next != fetch) {
+                    rs.setFetchSize(next);
+                    fetch = next;
+                }
+                if (!v.visit(b)) {
                     return;
                 }
             }
         }
+    }
+
+    /** The stored size of a block (a malformed one counts as large: keep fetching one at a time). */
+    private static int size(Block b) {
+        if (b.problem() != null) {
+            return FETCH_BYTES;
+        }
+        int size = 1;
+        for (StoredRecord r : b.records()) {
+            size += RecordBlock.frameSize(r.body().length);
+        }
+        return size;
     }
 
     static Block block(ResultSet rs) throws SQLException {
