@@ -218,18 +218,22 @@ public final class RecordScan {
         return b.records();
     }
 
-    /** Blocks read per query: a page of blocks is what a scan holds in memory (blocks are up to a few MB). */
-    static final int PAGE = 8;
+    /** Bytes of blocks read per query (at least one block): what a scan holds in memory at a time. */
+    static final long PAGE_BYTES = 2L << 20;
+    /** How many block sizes are looked at to plan a page. */
+    private static final int PLAN_ROWS = 64;
 
     /**
      * The blocks of a chain holding positions {@code fromSeq..toSeq}, in position order, read a page at
-     * a time (keyset on the first position) so that memory stays bounded whatever the driver does
-     * with fetch sizes.
+     * a time: first the next blocks' sizes (no contents), then as many blocks as fit in
+     * {@link #PAGE_BYTES} (at least one), by key. Memory stays bounded by the page whatever the
+     * blocks' sizes and whatever the driver does with fetch sizes (the PostgreSQL driver holds a
+     * fetched bytea as hex text, twice its size).
      */
     private static void pages(Connection c, String instance, long fromSeq, long toSeq, BlockVisitor v)
             throws SQLException {
         long after = Long.MIN_VALUE;
-        // the block holding fromSeq may start before it: the first page starts at the last block start <= fromSeq
+        // the block holding fromSeq may start before it: begin at the last block start <= fromSeq
         try (PreparedStatement start = c.prepareStatement("SELECT MAX(first_seq) FROM audit_block "
                 + "WHERE instance_id = ? AND first_seq <= ?")) {
             start.setString(1, instance);
@@ -243,27 +247,45 @@ public final class RecordScan {
                 }
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + BLOCK_COLUMNS + " FROM audit_block "
-                + "WHERE instance_id = ? AND first_seq > ? AND first_seq <= ? ORDER BY first_seq FETCH FIRST " + PAGE
-                + " ROWS ONLY")) {
-            ps.setString(1, instance);
-            ps.setLong(3, toSeq);
+        try (PreparedStatement plan = c.prepareStatement("SELECT first_seq, OCTET_LENGTH(records) FROM audit_block "
+                + "WHERE instance_id = ? AND first_seq > ? AND first_seq <= ? ORDER BY first_seq FETCH FIRST "
+                + PLAN_ROWS + " ROWS ONLY");
+             PreparedStatement read = c.prepareStatement("SELECT " + BLOCK_COLUMNS + " FROM audit_block "
+                + "WHERE instance_id = ? AND first_seq > ? AND first_seq <= ? ORDER BY first_seq")) {
+            plan.setString(1, instance);
+            plan.setLong(3, toSeq);
+            read.setString(1, instance);
             while (true) {
-                ps.setLong(2, after);
-                int n = 0;
-                try (ResultSet rs = ps.executeQuery()) {
+                plan.setLong(2, after);
+                long upTo = Long.MIN_VALUE;
+                long bytes = 0;
+                int planned = 0;
+                try (ResultSet rs = plan.executeQuery()) {
+                    while (rs.next()) {
+                        long size = rs.getLong(2);
+                        if (planned > 0 && bytes + size > PAGE_BYTES) {
+                            break;
+                        }
+                        upTo = rs.getLong(1);
+                        bytes += size;
+                        planned++;
+                    }
+                }
+                if (planned == 0) {
+                    return;
+                }
+                read.setLong(2, after);
+                read.setLong(3, upTo);
+                try (ResultSet rs = read.executeQuery()) {
                     while (rs.next()) {
                         Block b = block(rs);
-                        n++;
                         after = b.firstSeq();
                         if (b.lastSeq() >= fromSeq && !v.visit(b)) {
                             return;
                         }
                     }
                 }
-                if (n < PAGE) {
-                    return;
-                }
+                after = Math.max(after, upTo);
             }
         }
     }

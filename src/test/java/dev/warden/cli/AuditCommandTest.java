@@ -10,8 +10,10 @@ import dev.warden.audit.SigningKeys;
 import dev.warden.audit.StatementOutcome;
 import dev.warden.audit.StatementRecord;
 import dev.warden.identity.Identity;
+import dev.warden.it.AuditBlocks;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -70,18 +72,30 @@ class AuditCommandTest {
     }
 
     void sql(String q) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:h2:file:" + storeFile, "sa", "");
-             Statement st = c.createStatement()) {
+        try (Connection c = store(); Statement st = c.createStatement()) {
             st.execute(q);
         }
+    }
+
+    Connection store() throws Exception {
+        return DriverManager.getConnection("jdbc:h2:file:" + storeFile, "sa", "");
+    }
+
+    /** The bytes with every occurrence of {@code from} replaced by {@code to}. */
+    static byte[] replace(byte[] body, String from, String to) {
+        String s = new String(body, StandardCharsets.UTF_8);
+        return s.replace(from, to).getBytes(StandardCharsets.UTF_8);
     }
 
     @Test
     void verifyPassesOnACleanTrailAndNamesTheFirstBrokenRecord() throws Exception {
         assertThat(run("verify", "--store", storeFile.toString(), "--public-key", publicKey.toString())).isZero();
         assertThat(out).contains("ok: instance i-cli: 52 records (1..52) and ");
-        sql("UPDATE audit_record SET body = REPLACE(body, CAST('SELECT 7,' AS VARBINARY), CAST('SELECT 8,' AS VARBINARY)) "
-                + "WHERE kind = 'statement'");
+        // the statement's body is changed inside its block; the frame's header and hashes stay
+        try (Connection c = store()) {
+            assertThat(AuditBlocks.rewriteBodies(c, r -> r.type().equals("statement"),
+                    body -> replace(body, "SELECT 7,", "SELECT 8,"))).isEqualTo(1);
+        }
         assertThat(run("verify", "--store", storeFile.toString(), "--public-key", publicKey.toString())).isEqualTo(1);
         assertThat(err).contains("FAILED: record 16 (instance i-cli): hash mismatch — content modified");
     }
@@ -102,12 +116,38 @@ class AuditCommandTest {
         List<String> lines = Files.readAllLines(cp);
         assertThat(lines).hasSize(2);
         assertThat(lines.get(0)).startsWith("{\"head\":\"").contains("\"instance\":\"i-cli\"").contains("\"seq\":52");
-        sql("DELETE FROM audit_record WHERE seq > 40");
+        // the tail after record 40 is removed: later blocks deleted, the block holding 40 cut after it
+        try (Connection c = store()) {
+            AuditBlocks.truncateAfter(c, "i-cli", 40);
+            assertThat(AuditBlocks.blocks(c, "i-cli")).last().satisfies(b -> {
+                assertThat(b.lastSeq()).isEqualTo(40);
+                assertThat(b.frames()).last().extracting(AuditBlocks.Frame::seq).isEqualTo(40L);
+            });
+        }
         sql("DELETE FROM audit_checkpoint WHERE seq > 40");
         assertThat(run("verify", "--store", storeFile.toString(), "--public-key", publicKey.toString())).isZero();
         assertThat(run("verify", "--store", storeFile.toString(), "--public-key", publicKey.toString(),
                 "--checkpoint", cp.toString())).isEqualTo(1);
         assertThat(err).contains("records 41.. (instance i-cli): missing after checkpoint #");
+    }
+
+    @Test
+    void aTailCutInsideABlockIsCaughtToo() throws Exception {
+        Path cp = dir.resolve("checkpoint.txt");
+        assertThat(run("export-checkpoint", "--store", storeFile.toString(), "--public-key", publicKey.toString(),
+                "--out", cp.toString())).isZero();
+        try (Connection c = store()) {
+            AuditBlocks.Block holding = AuditBlocks.blockOf(c, "i-cli", 41);
+            assertThat(holding.lastSeq()).as("record 41 is not the last of its block").isGreaterThan(41);
+            AuditBlocks.truncateAfter(c, "i-cli", 41);
+        }
+        sql("DELETE FROM audit_checkpoint WHERE seq > 41");
+        // the shortened block agrees with its columns: only the checkpoint notices the loss
+        assertThat(run("verify", "--store", storeFile.toString(), "--public-key", publicKey.toString())).as(err).isZero();
+        assertThat(out).contains("41 records (1..41)");
+        assertThat(run("verify", "--store", storeFile.toString(), "--public-key", publicKey.toString(),
+                "--checkpoint", cp.toString())).isEqualTo(1);
+        assertThat(err).contains("records 42.. (instance i-cli): missing after checkpoint #");
     }
 
     @Test

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -151,17 +150,18 @@ class CrashConsistencyIT {
                     .contains(durability.equals("strict") ? "none (strict durability)" : "ms (batched durability)");
             Set<String> interrupted = new HashSet<>();
             Set<String> connectedNotClosed = new HashSet<>();
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                    "SELECT session_id, event FROM audit_record WHERE kind = 'session' ORDER BY seq")) {
-                while (rs.next()) {
-                    switch (rs.getString(2)) {
-                        case "connect" -> connectedNotClosed.add(rs.getString(1));
-                        case "disconnect" -> connectedNotClosed.remove(rs.getString(1));
-                        case "interrupted" -> interrupted.add(rs.getString(1));
+            AuditBlocks.forEach(c, x -> {
+                if (x.type().equals("session")) {
+                    Map<String, Object> p = x.frame().payload();
+                    String session = String.valueOf(p.get("session"));
+                    switch (String.valueOf(p.get("event"))) {
+                        case "connect" -> connectedNotClosed.add(session);
+                        case "disconnect" -> connectedNotClosed.remove(session);
+                        case "interrupted" -> interrupted.add(session);
                         default -> { }
                     }
                 }
-            }
+            });
             connectedNotClosed.removeAll(interrupted);
             assertThat(interrupted).as("the load's sessions were open at the kill").hasSizeGreaterThanOrEqualTo(CLIENTS);
             assertThat(connectedNotClosed).as("sessions neither closed nor marked interrupted").isEmpty();
@@ -232,14 +232,15 @@ class CrashConsistencyIT {
 
     private static Set<String> recordedStatements(AuditSettings settings) throws SQLException {
         Set<String> out = new HashSet<>();
-        try (Connection c = storeConnection(settings); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT body FROM audit_record WHERE kind = 'statement'")) {
-            while (rs.next()) {
-                Matcher m = MARK.matcher(new String(rs.getBytes(1), StandardCharsets.UTF_8));
-                if (m.find()) {
-                    out.add(m.group());
+        try (Connection c = storeConnection(settings)) {
+            AuditBlocks.forEach(c, x -> {
+                if (x.type().equals("statement")) {
+                    Matcher m = MARK.matcher(new String(x.body(), StandardCharsets.UTF_8));
+                    if (m.find()) {
+                        out.add(m.group());
+                    }
                 }
-            }
+            });
         }
         return out;
     }

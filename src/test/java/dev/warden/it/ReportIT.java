@@ -23,14 +23,11 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -39,6 +36,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.text.PDFTextStripper;
@@ -52,8 +50,9 @@ import picocli.CommandLine;
 /**
  * An evidence report over a period seeded through the real gateway (default rulepack: blocks and
  * holds happen; failed logins; reads of a classified table), checked figure by figure against counts
- * taken directly from {@code audit_record} with SQL and a JSON parser — never through the report's
- * own aggregation. Then the same report in every format, its signature, and a tampered store.
+ * taken directly from the store's blocks ({@code audit_block}) with SQL, the tests' own block decoder
+ * ({@link AuditBlocks}, not the production reader) and a JSON parser — never through the report's own
+ * aggregation. Then the same report in every format, its signature, and a tampered store.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ReportIT {
@@ -112,7 +111,8 @@ class ReportIT {
         assertThatThrownBy(() -> gw.connectAs("mallory", "guess", TestGateway.TARGET).close())
                 .isInstanceOf(SQLException.class);
         // every session has ended and its records are durable; then a signed checkpoint closes the period
-        await().atMost(Duration.ofSeconds(10)).until(() -> count("kind = 'session' AND event = 'disconnect'") >= 5);
+        await().atMost(Duration.ofSeconds(10)).until(() -> count(all(),
+                x -> "session".equals(x.get("_kind")) && "disconnect".equals(path(x, "payload", "event"))) >= 5);
         gw.gateway().audit().checkpoint().get(10, TimeUnit.SECONDS);
         to = Instant.now();
     }
@@ -137,12 +137,8 @@ class ReportIT {
         return new AuditStore(gw.gateway().config().audit().store()).connect();
     }
 
-    private long count(String where) throws SQLException {
-        try (Connection c = store(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM audit_record WHERE " + where)) {
-            rs.next();
-            return rs.getLong(1);
-        }
+    private static long count(List<Map<String, Object>> recs, Predicate<Map<String, Object>> where) {
+        return recs.stream().filter(where).count();
     }
 
     private ReportSettings settings() {
@@ -158,25 +154,32 @@ class ReportIT {
         }
     }
 
-    /** The records of the period, read with plain SQL and a JSON parser. */
-    private List<Map<String, Object>> records() throws Exception {
+    /**
+     * Every record of the store, read with plain SQL, decoded from its block by {@link AuditBlocks} and
+     * parsed with Jackson; the frame's header gives _kind, _instance, _seq and _at.
+     */
+    private List<Map<String, Object>> all() throws Exception {
         List<Map<String, Object>> out = new ArrayList<>();
-        try (Connection c = store(); PreparedStatement ps = c.prepareStatement(
-                "SELECT instance_id, seq, kind, body FROM audit_record WHERE at >= ? AND at < ? ORDER BY instance_id, seq")) {
-            ps.setObject(1, OffsetDateTime.ofInstant(from, ZoneOffset.UTC));
-            ps.setObject(2, OffsetDateTime.ofInstant(to, ZoneOffset.UTC));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    @SuppressWarnings("unchecked")
-                    Map<String, Object> m = JSON.readValue(rs.getBytes("body"), Map.class);
-                    m.put("_kind", rs.getString("kind"));
-                    m.put("_instance", rs.getString("instance_id"));
-                    m.put("_seq", rs.getLong("seq"));
-                    out.add(m);
-                }
+        try (Connection c = store()) {
+            for (AuditBlocks.Rec r : AuditBlocks.records(c)) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> m = JSON.readValue(r.body(), Map.class);
+                m.put("_kind", r.type());
+                m.put("_instance", r.instance());
+                m.put("_seq", r.seq());
+                m.put("_at", r.at());
+                out.add(m);
             }
         }
         return out;
+    }
+
+    /** The records of the period (the record's time in [from, to)). */
+    private List<Map<String, Object>> records() throws Exception {
+        return all().stream().filter(m -> {
+            Instant at = (Instant) m.get("_at");
+            return !at.isBefore(from) && at.isBefore(to);
+        }).toList();
     }
 
     @SuppressWarnings("unchecked")
@@ -196,35 +199,43 @@ class ReportIT {
         return o == null ? null : o.toString();
     }
 
+    /** Session records of the target with the given event. */
+    private static Predicate<Map<String, Object>> session(String event) {
+        return x -> "session".equals(x.get("_kind")) && event.equals(path(x, "payload", "event"))
+                && "app".equals(path(x, "payload", "target"));
+    }
+
     @Test
     void everyFigureMatchesIndependentCountsOnTheAuditStore() throws Exception {
         EvidenceReport r = report();
         List<Map<String, Object>> recs = records();
 
-        // coverage: per instance, first/last position and count of records in the period (plain SQL)
-        try (Connection c = store(); PreparedStatement ps = c.prepareStatement("SELECT instance_id, MIN(seq), MAX(seq), "
-                + "COUNT(*) FROM audit_record WHERE at >= ? AND at < ? GROUP BY instance_id")) {
-            ps.setObject(1, OffsetDateTime.ofInstant(from, ZoneOffset.UTC));
-            ps.setObject(2, OffsetDateTime.ofInstant(to, ZoneOffset.UTC));
-            try (ResultSet rs = ps.executeQuery()) {
-                assertThat(rs.next()).isTrue();
-                assertThat(r.coverage()).hasSize(1);
-                EvidenceReport.Coverage cv = r.coverage().get(0);
-                assertThat(cv.instance()).isEqualTo(rs.getString(1));
-                assertThat(cv.firstSeq()).isEqualTo(rs.getLong(2));
-                assertThat(cv.lastSeq()).isEqualTo(rs.getLong(3));
-                assertThat(cv.records()).isEqualTo(rs.getLong(4));
-            }
+        // coverage: per instance, first/last position and count of records in the period
+        Map<String, long[]> cover = new TreeMap<>();
+        for (Map<String, Object> rec : recs) {
+            long seq = (Long) rec.get("_seq");
+            long[] cv = cover.computeIfAbsent((String) rec.get("_instance"), k -> new long[] {seq, seq, 0});
+            cv[0] = Math.min(cv[0], seq);
+            cv[1] = Math.max(cv[1], seq);
+            cv[2]++;
         }
+        assertThat(cover).hasSize(1);
+        assertThat(r.coverage()).hasSize(1);
+        EvidenceReport.Coverage cv = r.coverage().get(0);
+        long[] expected = cover.get(cv.instance());
+        assertThat(expected).as("coverage of instance %s", cv.instance()).isNotNull();
+        assertThat(cv.firstSeq()).isEqualTo(expected[0]);
+        assertThat(cv.lastSeq()).isEqualTo(expected[1]);
+        assertThat(cv.records()).isEqualTo(expected[2]);
 
-        String inRange = "at >= TIMESTAMP WITH TIME ZONE '" + OffsetDateTime.ofInstant(from, ZoneOffset.UTC)
-                + "' AND at < TIMESTAMP WITH TIME ZONE '" + OffsetDateTime.ofInstant(to, ZoneOffset.UTC) + "' AND ";
-        long statements = count(inRange + "kind = 'statement' AND target = 'app'");
+        Predicate<Map<String, Object>> appStatement = x -> "statement".equals(x.get("_kind"))
+                && "app".equals(path(x, "payload", "target"));
+        long statements = count(recs, appStatement);
         assertThat(statements).isGreaterThanOrEqualTo(9);
         assertThat(r.activity().statements()).isEqualTo(statements);
         Map<String, Long> byVerdict = new TreeMap<>();
         for (String v : List.of("allow", "block", "hold")) {
-            long n = count(inRange + "kind = 'statement' AND target = 'app' AND verdict = '" + v + "'");
+            long n = count(recs, appStatement.and(x -> v.equals(path(x, "payload", "verdict", "decision"))));
             if (n > 0) {
                 byVerdict.put(v, n);
             }
@@ -232,12 +243,11 @@ class ReportIT {
         assertThat(r.activity().byVerdict()).isEqualTo(byVerdict);
         assertThat(byVerdict.get("block")).isEqualTo(1);
         assertThat(byVerdict.get("hold")).isEqualTo(2);
-        assertThat(r.activity().logins()).isEqualTo(count(inRange + "kind = 'session' AND event = 'auth_success' AND target = 'app'"))
-                .isEqualTo(2);
+        assertThat(r.activity().logins()).isEqualTo(count(recs, session("auth_success"))).isEqualTo(2);
 
         // exceptions
         assertThat(r.exceptions().blockedStatements()).isEqualTo(byVerdict.get("block"));
-        long failed = count(inRange + "kind = 'session' AND event = 'auth_failure' AND target = 'app'");
+        long failed = count(recs, session("auth_failure"));
         assertThat(failed).isEqualTo(3);
         assertThat(r.exceptions().failedLogins()).isEqualTo(failed);
         Map<String, Long> failedByUser = new TreeMap<>();
@@ -298,7 +308,8 @@ class ReportIT {
         assertThat(r.classifiedAccess().readers()).extracting(EvidenceReport.ReaderRow::subject).containsExactlyInAnyOrder("alice", "bob");
 
         // privileged: held statements plus DDL the policy allowed (a temporary table)
-        long privileged = count(inRange + "kind = 'statement' AND target = 'app' AND verdict = 'hold'") + recs.stream()
+        long privileged = count(recs, appStatement.and(x -> "hold".equals(path(x, "payload", "verdict", "decision"))))
+                + recs.stream()
                 .filter(x -> "statement".equals(x.get("_kind")) && String.valueOf(path(x, "payload", "text")).startsWith("CREATE TEMP"))
                 .count();
         assertThat(privileged).isEqualTo(3);
@@ -484,28 +495,20 @@ class ReportIT {
         long seq = before.coverage().get(0).firstSeq() + 3;
         String instance = before.coverage().get(0).instance();
         try (Connection c = store()) {
-            byte[] body;
-            try (PreparedStatement ps = c.prepareStatement("SELECT body FROM audit_record WHERE instance_id = ? AND seq = ?")) {
-                ps.setString(1, instance);
-                ps.setLong(2, seq);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    body = rs.getBytes(1);
-                }
-            }
-            Map<String, Object> env = Canonical.decodeObject(body);
-            @SuppressWarnings("unchecked")
-            Map<String, Object> p = new TreeMap<>((Map<String, Object>) env.get("payload"));
-            p.put("tampered", "yes");
-            env = new TreeMap<>(env);
-            env.put("payload", p);
-            try (PreparedStatement ps = c.prepareStatement("UPDATE audit_record SET body = ? WHERE instance_id = ? AND seq = ?")) {
-                ps.setBytes(1, Canonical.encode(env));
-                ps.setString(2, instance);
-                ps.setLong(3, seq);
-                assertThat(ps.executeUpdate()).isEqualTo(1);
-            }
+            // the record's frame is rewritten inside its block (H2 store; PostgreSQL blocks are append-only)
+            long firstSeqOfBlock = AuditBlocks.blockOf(c, instance, seq).firstSeq();
+            byte[] original = AuditBlocks.rewriteBody(c, instance, seq, body -> {
+                Map<String, Object> env = Canonical.decodeObject(body);
+                @SuppressWarnings("unchecked")
+                Map<String, Object> p = new TreeMap<>((Map<String, Object>) env.get("payload"));
+                p.put("tampered", "yes");
+                env = new TreeMap<>(env);
+                env.put("payload", p);
+                return Canonical.encode(env);
+            });
             c.commit();
+            assertThat(AuditBlocks.blockOf(c, instance, seq).frames()).filteredOn(f -> f.seq() == seq)
+                    .singleElement().satisfies(f -> assertThat(f.payload()).containsEntry("tampered", "yes"));
             try {
                 EvidenceReport after = report();
                 assertThat(after.integrity().ok()).isFalse();
@@ -517,12 +520,7 @@ class ReportIT {
                     assertThat(new PDFTextStripper().getText(pdf)).contains("WARNING").contains("FAILED");
                 }
             } finally {
-                try (PreparedStatement ps = c.prepareStatement("UPDATE audit_record SET body = ? WHERE instance_id = ? AND seq = ?")) {
-                    ps.setBytes(1, body);
-                    ps.setString(2, instance);
-                    ps.setLong(3, seq);
-                    ps.executeUpdate();
-                }
+                AuditBlocks.setRecords(c, instance, firstSeqOfBlock, original);
                 c.commit();
             }
         }
