@@ -114,7 +114,7 @@ public final class AuditLog implements AutoCloseable {
         CompletableFuture<Object> started = new CompletableFuture<>();
         Map<String, Object> payload = RecordCodec.lifecycle(log.nextId(), "start", clock.instant(),
                 log.keyId);
-        log.queue.add(Pending.checkpointed(RecordCodec.LIFECYCLE, Canonical.encode(payload),
+        log.enqueueAlways(Pending.checkpointed(RecordCodec.LIFECYCLE, Canonical.encode(payload),
                 RecordCodec.project(RecordCodec.LIFECYCLE, payload), false, started));
         try {
             started.get(30, TimeUnit.SECONDS);
@@ -156,7 +156,7 @@ public final class AuditLog implements AutoCloseable {
         detail.put("interruptedSessions", (long) u.openSessions().size());
         Instant now = clock.instant();
         Map<String, Object> payload = RecordCodec.lifecycle(nextId(), "recovered", now, keyId, detail);
-        queue.add(Pending.checkpointed(RecordCodec.LIFECYCLE, Canonical.encode(payload),
+        enqueueAlways(Pending.checkpointed(RecordCodec.LIFECYCLE, Canonical.encode(payload),
                 RecordCodec.project(RecordCodec.LIFECYCLE, payload), false, null));
         String gap = "Warden stopped without shutting down; its last record was #" + u.lastSeq() + " at "
                 + u.lastAt() + "; statements received within the durability window before that (" + window
@@ -228,7 +228,7 @@ public final class AuditLog implements AutoCloseable {
         CompletableFuture<Object> done = new CompletableFuture<>();
         Pending p = Pending.durable(RecordCodec.APPROVAL, Canonical.encode(payload),
                 RecordCodec.project(RecordCodec.APPROVAL, payload), done);
-        if (!queue.offer(p)) {
+        if (!enqueue(p)) {
             refused.incrementAndGet();
             return CompletableFuture.failedFuture(new AuditUnavailableException(AuditUnavailableException.FULL));
         }
@@ -248,7 +248,7 @@ public final class AuditLog implements AutoCloseable {
         CompletableFuture<Object> done = new CompletableFuture<>();
         Pending p = Pending.durable(RecordCodec.RECORDING, Canonical.encode(payload),
                 RecordCodec.project(RecordCodec.RECORDING, payload), done);
-        if (!queue.offer(p)) {
+        if (!enqueue(p)) {
             return CompletableFuture.failedFuture(new AuditUnavailableException(AuditUnavailableException.FULL));
         }
         return done.thenApply(Long.class::cast);
@@ -281,7 +281,7 @@ public final class AuditLog implements AutoCloseable {
         if (!s) {
             ticket.pending = p;
         }
-        if (!queue.offer(p)) {
+        if (!enqueue(p)) {
             refused.incrementAndGet();
             return AuditTicket.refused(new AuditUnavailableException(AuditUnavailableException.FULL));
         }
@@ -333,7 +333,7 @@ public final class AuditLog implements AutoCloseable {
     }
 
     private boolean offerOrDrop(String type, Map<String, Object> payload, String what) {
-        if (!closed && queue.offer(Pending.record(type, Canonical.encode(payload), RecordCodec.project(type, payload),
+        if (!closed && enqueue(Pending.record(type, Canonical.encode(payload), RecordCodec.project(type, payload),
                 null))) {
             return true;
         }
@@ -346,7 +346,7 @@ public final class AuditLog implements AutoCloseable {
     /** Signs a checkpoint now (if there are records since the last one); completes with the newest checkpoint. */
     public CompletableFuture<Checkpoint> checkpoint() {
         CompletableFuture<Object> f = new CompletableFuture<>();
-        if (closed || !queue.offer(Pending.control(Pending.Op.CHECKPOINT, f))) {
+        if (closed || !enqueue(Pending.control(Pending.Op.CHECKPOINT, f))) {
             return CompletableFuture.failedFuture(new AuditUnavailableException(AuditUnavailableException.CLOSED));
         }
         return f.thenApply(Checkpoint.class::cast);
@@ -357,7 +357,7 @@ public final class AuditLog implements AutoCloseable {
         CompletableFuture<Object> f = new CompletableFuture<>();
         Pending request = Pending.control(Pending.Op.PRUNE, f);
         request.requestedAt = clock.instant();
-        if (closed || !queue.offer(request)) {
+        if (closed || !enqueue(request)) {
             return CompletableFuture.failedFuture(new AuditUnavailableException(AuditUnavailableException.CLOSED));
         }
         return f.thenApply(Long.class::cast);
@@ -383,6 +383,25 @@ public final class AuditLog implements AutoCloseable {
         keyList.add(0, keys.getPublic());
         try (Connection c = store.connect()) {
             return AuditVerifier.verify(c, keyList, options);
+        }
+    }
+
+    /** Queues an entry for the writer; an urgent one wakes it from its batch window. */
+    private boolean enqueue(Pending p) {
+        if (!queue.offer(p)) {
+            return false;
+        }
+        if (p.urgent) {
+            writer.wake();
+        }
+        return true;
+    }
+
+    /** Queues an entry that must not be dropped (lifecycle records at start); throws when the queue is full. */
+    private void enqueueAlways(Pending p) {
+        queue.add(p);
+        if (p.urgent) {
+            writer.wake();
         }
     }
 
@@ -421,8 +440,13 @@ public final class AuditLog implements AutoCloseable {
         Map<String, Object> payload = RecordCodec.lifecycle(nextId(), "stop", clock.instant(), keyId);
         writer.stopDeadline = System.nanoTime() + stallNanos + TimeUnit.SECONDS.toNanos(10);
         try {
-            if (!queue.offer(Pending.checkpointed(RecordCodec.LIFECYCLE, Canonical.encode(payload),
-                    RecordCodec.project(RecordCodec.LIFECYCLE, payload), true, null), 5, TimeUnit.SECONDS)) {
+            Pending stop = Pending.checkpointed(RecordCodec.LIFECYCLE, Canonical.encode(payload),
+                    RecordCodec.project(RecordCodec.LIFECYCLE, payload), true, null);
+            boolean queued = queue.offer(stop, 5, TimeUnit.SECONDS);
+            if (queued) {
+                writer.wake();
+            }
+            if (!queued) {
                 LOG.error("audit queue full at shutdown: no stop record");
                 writer.stopDeadline = System.nanoTime();
             }

@@ -97,6 +97,7 @@ final class ChainWriter implements Runnable {
 
     @Override
     public void run() {
+        thread = Thread.currentThread();
         long backoff = 50;
         try {
             while (!finished) {
@@ -128,7 +129,12 @@ final class ChainWriter implements Runnable {
         }
     }
 
-    /** Waits for the first entry, then gathers more: at once for urgent ones, else for up to the batch window. */
+    /**
+     * Waits for the first entry, then gathers more: at once for urgent ones, else for up to the batch
+     * window. Within the window the writer sleeps rather than waiting on the queue, so producers do not
+     * wake it once per record (that cost a futex call per statement on both sides); a producer of an
+     * urgent record wakes it ({@link #wake}).
+     */
     private List<Pending> gather() throws InterruptedException {
         List<Pending> batch = new ArrayList<>();
         long wait = recordsSinceCp > 0
@@ -151,14 +157,32 @@ final class ChainWriter implements Runnable {
             if (urgent || left <= 0 || batch.size() >= MAX_BATCH) {
                 break;
             }
-            Pending p = queue.poll(left, TimeUnit.NANOSECONDS);
-            if (p == null) {
-                break;
+            sleeping = true;
+            if (!urgentQueued) {
+                java.util.concurrent.locks.LockSupport.parkNanos(this, left);
             }
-            batch.add(p);
-            urgent = p.urgent;
+            sleeping = false;
+            urgentQueued = false;
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
         }
         return batch;
+    }
+
+    /** Set while the writer sleeps out a batch window. */
+    private volatile boolean sleeping;
+    /** An urgent record was queued since the writer last looked. */
+    private volatile boolean urgentQueued;
+    private volatile Thread thread;
+
+    /** Producers call this after queueing an urgent record (strict statement, checkpoint, approval step). */
+    void wake() {
+        urgentQueued = true;
+        Thread t = thread;
+        if (sleeping && t != null) {
+            java.util.concurrent.locks.LockSupport.unpark(t);
+        }
     }
 
     /**
