@@ -23,9 +23,20 @@ import java.util.List;
  * All integers big-endian. The header fields repeat what the body says so that readers can skip
  * records without parsing JSON; verification checks that they agree. Storing a batch as one row
  * is what makes the audit cheap: a row per record cost the embedded store ~13 µs of CPU each.
+ *
+ * <p>Format 2 (the embedded H2 store) is the same frames, zstd-compressed: the byte {@code 0x02}, the
+ * frames' length (int32), then one zstd frame. Audit records are JSON that compresses several
+ * times; compressing them here costs less CPU than writing them uncompressed or than H2's own page
+ * compression (docs/performance.md). PostgreSQL stores format 1 and compresses it itself (TOAST), so
+ * that plain SQL can unpack records there (view {@code audit_record_v}).
  */
 final class RecordBlock {
     static final byte FORMAT = 1;
+    static final byte FORMAT_ZSTD = 2;
+    /** zstd level for format 2: the fastest standard level; the JSON still shrinks ~5×. */
+    static final int ZSTD_LEVEL = 1;
+    /** A decompressed block larger than this is refused (a tampered length must not exhaust memory). */
+    static final int MAX_FRAMES_BYTES = 512 << 20;
     static final int HASH = 32;
     private static final int FRAME_OVERHEAD = 8 + 8 + 1 + 4 + HASH + HASH;
     private static final String[] TYPES = {null, RecordCodec.STATEMENT, RecordCodec.OUTCOME, RecordCodec.SESSION,
@@ -48,6 +59,23 @@ final class RecordBlock {
     }
 
     /** Encodes records {@code from..to-1} of the writer's list (positions and hashes assigned). */
+    static byte[] encode(List<Pending> records, int from, int to, boolean compress) {
+        byte[] plain = encode(records, from, to);
+        return compress ? compress(plain) : plain;
+    }
+
+    /** Format 2 from format 1. */
+    static byte[] compress(byte[] plain) {
+        int n = plain.length - 1;
+        byte[] out = new byte[5 + (int) com.github.luben.zstd.Zstd.compressBound(n)];
+        long z = com.github.luben.zstd.Zstd.compressByteArray(out, 5, out.length - 5, plain, 1, n, ZSTD_LEVEL);
+        if (com.github.luben.zstd.Zstd.isError(z)) {
+            throw new IllegalStateException("zstd: " + com.github.luben.zstd.Zstd.getErrorName(z));
+        }
+        ByteBuffer.wrap(out).put(FORMAT_ZSTD).putInt(n);
+        return java.util.Arrays.copyOf(out, 5 + (int) z);
+    }
+
     static byte[] encode(List<Pending> records, int from, int to) {
         int size = 1;
         for (int i = from; i < to; i++) {
@@ -68,7 +96,12 @@ final class RecordBlock {
         return b.array();
     }
 
-    /** Encodes stored records (migration, tests). */
+    /** Encodes stored records (migration, tests), compressed for the embedded store. */
+    static byte[] encodeStored(List<StoredRecord> records, boolean compress) {
+        byte[] plain = encodeStored(records);
+        return compress ? compress(plain) : plain;
+    }
+
     static byte[] encodeStored(List<StoredRecord> records) {
         int size = 1;
         for (StoredRecord r : records) {
@@ -90,11 +123,28 @@ final class RecordBlock {
 
     /** Decodes a block; throws {@link IllegalArgumentException} saying what is wrong when it is malformed. */
     static List<StoredRecord> decode(String instance, byte[] block) {
-        if (block == null || block.length == 0 || block[0] != FORMAT) {
+        if (block == null || block.length == 0 || (block[0] != FORMAT && block[0] != FORMAT_ZSTD)) {
             throw new IllegalArgumentException("unknown block format");
         }
-        ByteBuffer b = ByteBuffer.wrap(block);
-        b.get();
+        ByteBuffer b;
+        if (block[0] == FORMAT_ZSTD) {
+            if (block.length < 5) {
+                throw new IllegalArgumentException("compressed block ends inside its header");
+            }
+            int n = ByteBuffer.wrap(block, 1, 4).getInt();
+            if (n < 0 || n > MAX_FRAMES_BYTES) {
+                throw new IllegalArgumentException("compressed block claims " + n + " bytes");
+            }
+            byte[] frames = new byte[n];
+            long got = com.github.luben.zstd.Zstd.decompressByteArray(frames, 0, n, block, 5, block.length - 5);
+            if (com.github.luben.zstd.Zstd.isError(got) || got != n) {
+                throw new IllegalArgumentException("compressed block does not decompress to its stated length");
+            }
+            b = ByteBuffer.wrap(frames);
+        } else {
+            b = ByteBuffer.wrap(block);
+            b.get();
+        }
         List<StoredRecord> out = new ArrayList<>();
         while (b.hasRemaining()) {
             if (b.remaining() < FRAME_OVERHEAD) {

@@ -57,7 +57,7 @@ final class StoreSql {
                     boolean end = i == records.size() - 1 || cut.contains(p.seq)
                             || bytes + RecordBlock.frameSize(records.get(i + 1).body.length) > BLOCK_BYTES;
                     if (end) {
-                        addBlock(ps, instance, records, from, i + 1);
+                        addBlock(ps, instance, records, from, i + 1, !store.postgres());
                         from = i + 1;
                         bytes = 0;
                     }
@@ -68,8 +68,8 @@ final class StoreSql {
         insertCheckpoints(c, cps);
     }
 
-    private static void addBlock(PreparedStatement ps, String instance, List<Pending> records, int from, int to)
-            throws SQLException {
+    private static void addBlock(PreparedStatement ps, String instance, List<Pending> records, int from, int to,
+                                 boolean compress) throws SQLException {
         Instant min = records.get(from).at;
         Instant max = min;
         Long pruneTo = null;
@@ -94,7 +94,7 @@ final class StoreSql {
         } else {
             ps.setLong(6, pruneTo);
         }
-        ps.setBytes(7, RecordBlock.encode(records, from, to));
+        ps.setBytes(7, RecordBlock.encode(records, from, to, compress));
         ps.addBatch();
     }
 
@@ -118,7 +118,8 @@ final class StoreSql {
             } else {
                 ps.setLong(6, pruneTo);
             }
-            ps.setBytes(7, RecordBlock.encodeStored(records));
+            ps.setBytes(7, RecordBlock.encodeStored(records,
+                    !c.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres")));
             ps.executeUpdate();
         }
     }

@@ -26,7 +26,7 @@ import java.util.function.UnaryOperator;
  * check the production code against the store — figures of a report, verification of a tampered
  * chain — do not check it against itself. Bodies are parsed with Jackson, not the audit's own codec.
  *
- * <p>A block: format byte 1, then per record {@code int64 seq, int64 atMicros, uint8 type, int32
+ * <p>A block: format byte 1 (format 2, the embedded store's, is the same after zstd), then per record {@code int64 seq, int64 atMicros, uint8 type, int32
  * length, body, 32-byte prevHash, 32-byte hash}, big-endian.
  */
 public final class AuditBlocks {
@@ -90,6 +90,18 @@ public final class AuditBlocks {
     // ---- the format ----
 
     public static List<Frame> decode(byte[] block) {
+        if (block != null && block.length > 5 && block[0] == 2) {
+            // format 2 (embedded store): int32 length of the frames, then the frames as one zstd frame
+            byte[] frames = new byte[ByteBuffer.wrap(block, 1, 4).getInt()];
+            long n = com.github.luben.zstd.Zstd.decompressByteArray(frames, 0, frames.length, block, 5, block.length - 5);
+            if (n != frames.length) {
+                throw new IllegalArgumentException("format-2 block does not decompress to its stated length");
+            }
+            byte[] plain = new byte[frames.length + 1];
+            plain[0] = FORMAT;
+            System.arraycopy(frames, 0, plain, 1, frames.length);
+            block = plain;
+        }
         if (block == null || block.length == 0 || block[0] != FORMAT) {
             throw new IllegalArgumentException("not a format-1 block");
         }
