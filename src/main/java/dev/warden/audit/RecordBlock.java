@@ -58,10 +58,69 @@ final class RecordBlock {
         return FRAME_OVERHEAD + bodyLength;
     }
 
-    /** Encodes records {@code from..to-1} of the writer's list (positions and hashes assigned). */
-    static byte[] encode(List<Pending> records, int from, int to, boolean compress) {
-        byte[] plain = encode(records, from, to);
-        return compress ? compress(plain) : plain;
+    /**
+     * Encodes records {@code from..to-1} of the writer's list (positions and hashes assigned), using
+     * the writer's scratch buffers (one writer thread per store; the result is a fresh array).
+     */
+    static byte[] encode(List<Pending> records, int from, int to, boolean compress, Scratch scratch) {
+        int size = 1;
+        for (int i = from; i < to; i++) {
+            size += frameSize(records.get(i).body.length);
+        }
+        byte[] plain = scratch.plain(size);
+        ByteBuffer b = ByteBuffer.wrap(plain, 0, size);
+        b.put(FORMAT);
+        for (int i = from; i < to; i++) {
+            Pending p = records.get(i);
+            b.putLong(p.seq);
+            b.putLong(micros(p.at));
+            b.put((byte) typeCode(p.type));
+            b.putInt(p.body.length);
+            b.put(p.body);
+            b.put(p.prev);
+            b.put(p.hash);
+        }
+        if (!compress) {
+            return java.util.Arrays.copyOf(plain, size);
+        }
+        int n = size - 1;
+        byte[] out = scratch.compressed(5 + (int) com.github.luben.zstd.Zstd.compressBound(n));
+        long z = com.github.luben.zstd.Zstd.compressByteArray(out, 5, out.length - 5, plain, 1, n, ZSTD_LEVEL);
+        if (com.github.luben.zstd.Zstd.isError(z)) {
+            throw new IllegalStateException("zstd: " + com.github.luben.zstd.Zstd.getErrorName(z));
+        }
+        ByteBuffer.wrap(out).put(FORMAT_ZSTD).putInt(n);
+        return java.util.Arrays.copyOf(out, 5 + (int) z);
+    }
+
+    /** The writer's reusable buffers for encoding blocks (allocating ~100 KB twice per commit showed in GC). */
+    static final class Scratch {
+        private byte[] plain = new byte[1 << 16];
+        private byte[] compressed = new byte[1 << 16];
+
+        byte[] plain(int size) {
+            if (plain.length < size) {
+                plain = new byte[Math.max(size, plain.length * 2)];
+            }
+            return plain;
+        }
+
+        byte[] compressed(int size) {
+            if (compressed.length < size) {
+                compressed = new byte[Math.max(size, compressed.length * 2)];
+            }
+            return compressed;
+        }
+
+        /** Drops buffers grown by an unusually large block, so one huge statement does not pin memory. */
+        void trim() {
+            if (plain.length > (8 << 20)) {
+                plain = new byte[1 << 16];
+            }
+            if (compressed.length > (8 << 20)) {
+                compressed = new byte[1 << 16];
+            }
+        }
     }
 
     /** Format 2 from format 1. */
@@ -74,26 +133,6 @@ final class RecordBlock {
         }
         ByteBuffer.wrap(out).put(FORMAT_ZSTD).putInt(n);
         return java.util.Arrays.copyOf(out, 5 + (int) z);
-    }
-
-    static byte[] encode(List<Pending> records, int from, int to) {
-        int size = 1;
-        for (int i = from; i < to; i++) {
-            size += frameSize(records.get(i).body.length);
-        }
-        ByteBuffer b = ByteBuffer.allocate(size);
-        b.put(FORMAT);
-        for (int i = from; i < to; i++) {
-            Pending p = records.get(i);
-            b.putLong(p.seq);
-            b.putLong(micros(p.at));
-            b.put((byte) typeCode(p.type));
-            b.putInt(p.body.length);
-            b.put(p.body);
-            b.put(p.prev);
-            b.put(p.hash);
-        }
-        return b.array();
     }
 
     /** Encodes stored records (migration, tests), compressed for the embedded store. */

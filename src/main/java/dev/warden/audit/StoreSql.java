@@ -28,6 +28,8 @@ final class StoreSql {
     }
 
     private final AuditStore store;
+    /** Buffers for encoding blocks; {@link #insert} runs on the writer thread only. */
+    private final RecordBlock.Scratch scratch = new RecordBlock.Scratch();
 
     StoreSql(AuditStore store) {
         this.store = store;
@@ -57,19 +59,20 @@ final class StoreSql {
                     boolean end = i == records.size() - 1 || cut.contains(p.seq)
                             || bytes + RecordBlock.frameSize(records.get(i + 1).body.length) > BLOCK_BYTES;
                     if (end) {
-                        addBlock(ps, instance, records, from, i + 1, !store.postgres());
+                        addBlock(ps, instance, records, from, i + 1, !store.postgres(), scratch);
                         from = i + 1;
                         bytes = 0;
                     }
                 }
                 ps.executeBatch();
             }
+            scratch.trim();
         }
         insertCheckpoints(c, cps);
     }
 
     private static void addBlock(PreparedStatement ps, String instance, List<Pending> records, int from, int to,
-                                 boolean compress) throws SQLException {
+                                 boolean compress, RecordBlock.Scratch scratch) throws SQLException {
         Instant min = records.get(from).at;
         Instant max = min;
         Long pruneTo = null;
@@ -94,7 +97,7 @@ final class StoreSql {
         } else {
             ps.setLong(6, pruneTo);
         }
-        ps.setBytes(7, RecordBlock.encode(records, from, to, compress));
+        ps.setBytes(7, RecordBlock.encode(records, from, to, compress, scratch));
         ps.addBatch();
     }
 
