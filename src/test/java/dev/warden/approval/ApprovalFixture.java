@@ -139,6 +139,11 @@ final class ApprovalFixture implements AutoCloseable {
             this.now = start;
         }
 
+        /** Puts the clock at another fixture's time (instances sharing a store agree on the time). */
+        void setTo(Instant t) {
+            now = t;
+        }
+
         void advance(Duration d) {
             now = now.plus(d);
         }
