@@ -29,6 +29,10 @@ import java.util.TreeMap;
  * </ul>
  * Trees are built from {@link Map} (any order), {@link Collection}, {@link String}, {@link Number}
  * (integral), {@link Boolean}, {@link Instant} and null.
+ *
+ * <p>One file on purpose: the tree encoder, the byte writer the direct statement encoder uses
+ * ({@link StatementEncoder}) and the decoder must apply exactly the same escaping and time rules —
+ * a record hashed one way and re-encoded another would fail verification — so they live together.
  */
 public final class Canonical {
     private static final ObjectMapper JSON = new ObjectMapper()

@@ -174,6 +174,10 @@ final class RecordBlock {
             if (n < 0 || n > MAX_FRAMES_BYTES) {
                 throw new IllegalArgumentException("compressed block claims " + n + " bytes");
             }
+            long stated = com.github.luben.zstd.Zstd.decompressedSize(block, 5, block.length - 5);
+            if (stated != n) { // checked before allocating: a tampered length must not cost memory
+                throw new IllegalArgumentException("compressed block's frame does not state its stated length");
+            }
             byte[] frames = new byte[n];
             long got = com.github.luben.zstd.Zstd.decompressByteArray(frames, 0, n, block, 5, block.length - 5);
             if (com.github.luben.zstd.Zstd.isError(got) || got != n) {

@@ -197,18 +197,6 @@ public final class RecordScan {
         return out;
     }
 
-    /** The lowest and highest position of a chain's stored records ({0, 0} when it has none). */
-    public static long[] bounds(Connection c, String instance) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT MIN(first_seq), MAX(last_seq) FROM audit_block WHERE instance_id = ?")) {
-            ps.setString(1, instance);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return new long[] {rs.getLong(1), rs.getLong(2)};
-            }
-        }
-    }
-
     /** The block's records, or an error naming the block when it is malformed. */
     static List<StoredRecord> records(Block b) throws SQLException {
         if (b.problem() != null) {

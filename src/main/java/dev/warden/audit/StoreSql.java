@@ -13,7 +13,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-/** The SQL the writer and the pruner run against the audit tables. */
+/**
+ * The SQL the writer and the pruner run against the audit tables.
+ *
+ * <p>One file on purpose: appending blocks, finding a chain's head after a restart (and refusing a
+ * planted or holed tail), recognising an unclean stop, and pruning are the writer's side of one
+ * storage layout; they change together when the layout does. Readers go through {@link RecordScan}.
+ */
 final class StoreSql {
     static final String CHECKPOINT_COLUMNS = "instance_id, number, seq, head_hash, created_at, key_id, body, signature";
     private static final String INSERT_BLOCK = "INSERT INTO audit_block (" + RecordScan.BLOCK_COLUMNS
