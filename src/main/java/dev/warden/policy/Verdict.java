@@ -36,6 +36,13 @@ public record Verdict(Decision decision, String reason, List<String> rules, Stri
     public enum Decision {
         ALLOW, MASK, HOLD, BLOCK;
 
+        private final String label = name().toLowerCase(java.util.Locale.ROOT);
+
+        /** The lower-case name records and recordings use ("allow", …); one string per constant (hot path). */
+        public String label() {
+            return label;
+        }
+
         public boolean isAtLeast(Decision other) {
             return compareTo(other) >= 0;
         }

@@ -85,7 +85,7 @@ public final class AuditProcessor extends AsyncProcessorSupport {
             Verdict v = u.verdict;
             AuditTicket t = audit.statementReceived(new StatementRecord(s.sessionId(), received, s.identity(),
                     s.clientAddress(), s.targetName(), s.upstreamRole(), u.text, u.fingerprint, u.bindParameters,
-                    new StatementRecord.Verdict(v.decision().name().toLowerCase(), v.rules(), v.rulesVersion()),
+                    new StatementRecord.Verdict(v.decision().label(), v.rules(), v.rulesVersion()),
                     u.approvalId == null ? null : new StatementRecord.Approval(u.approvalId, u.approver), List.of()),
                     u.privileged || u.approvalId != null);
             u.ticket = t;

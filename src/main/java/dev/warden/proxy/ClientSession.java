@@ -332,7 +332,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (rt.outcome() == RoundTrip.Outcome.PENDING) {
             String why = failure == null ? "the statements route ended without a decision"
                     : "the statements route failed: " + UpstreamConnection.rootMessage(failure);
-            gw.log().error("fail-closed for session {} ({}): {}", pid, userName, why);
+            if (failure != null) {
+                gw.log().error("fail-closed for session {} ({}): {}", pid, userName, why, failure);
+            } else {
+                gw.log().error("fail-closed for session {} ({}): {}", pid, userName, why);
+            }
             rt.reject(SqlState.INTERNAL_ERROR, "Warden could not decide on this statement, so it was not run: " + why,
                     "This is a Warden fault, not a problem with the statement; tell your Warden administrator.");
         } else if (failure != null) {
@@ -362,7 +366,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         for (StatementUnit u : rt.units()) {
             rec.statement(rt.firstRecorded() + u.frameIndex, u.ticket == null ? null : u.ticket.recordId(),
-                    u.verdict == null ? null : u.verdict.decision().name().toLowerCase(),
+                    u.verdict == null ? null : u.verdict.decision().label(),
                     u.verdict == null ? List.of() : u.verdict.rules(), u.text);
         }
     }

@@ -83,6 +83,9 @@ public final class RoundTrip {
         this.verdict = v;
     }
 
+    /** The route's predicate for {@link #isRefused()} (bound as {@code refusedRoundTrip}). */
+    static final org.apache.camel.Predicate REFUSED = exchange -> exchange.getIn().getBody(RoundTrip.class).isRefused();
+
     /** True when a statement of this round trip was blocked or needs approval: it will not run. */
     public boolean isRefused() {
         return refusal != null;

@@ -41,6 +41,9 @@ public final class SessionTap {
     private boolean flushScheduled;
     private boolean closed;
     private final Runnable flushTask = this::flushNow;
+    /** Scratch for entry headers and statement notes (event loop only; copied into the page at once). */
+    private final byte[] header = new byte[Entry.HEADER];
+    private final JsonBytes note = new JsonBytes();
 
     SessionTap(Recorder recorder, Recorder.SessionState state, EventExecutor loop, Runnable resume) {
         this.recorder = recorder;
@@ -56,13 +59,13 @@ public final class SessionTap {
     /** A message from the client (whole frame); returns its number among the session's client messages (from 0). */
     public long client(ByteBuf frame) {
         long n = clientFrames++;
-        append(Entry.CLIENT, frame, null);
+        append(Entry.CLIENT, frame, null, 0);
         return n;
     }
 
     /** A message as the client receives it (after masking and Warden's rewrites). */
     public void server(ByteBuf frame) {
-        append(Entry.SERVER, frame, null);
+        append(Entry.SERVER, frame, null, 0);
     }
 
     /**
@@ -72,31 +75,31 @@ public final class SessionTap {
     public void statement(long clientFrame, String auditRecordId, String decision, java.util.List<String> rules,
                           String text) {
         statements++;
-        StringBuilder j = new StringBuilder(128).append("{\"e\":\"statement\",\"frame\":").append(clientFrame);
+        JsonBytes j = note.reset().ascii("{\"e\":\"statement\",\"frame\":").number(clientFrame);
         field(j, "record", auditRecordId);
         field(j, "verdict", decision);
-        j.append(",\"rules\":[");
+        j.ascii(",\"rules\":[");
         for (int i = 0; i < rules.size(); i++) {
             if (i > 0) {
-                j.append(',');
+                j.ascii(',');
             }
-            Json.string(j, rules.get(i));
+            j.string(rules.get(i));
         }
-        j.append(']');
+        j.ascii(']');
         field(j, "text", text != null && text.length() > 200 ? text.substring(0, 200) : text);
-        j.append('}');
-        warden(j.toString());
+        j.ascii('}');
+        append(Entry.WARDEN, null, j.array(), j.length());
     }
 
     /** A note from Warden (JSON object). */
     public void warden(String json) {
-        append(Entry.WARDEN, null, json.getBytes(StandardCharsets.UTF_8));
+        byte[] b = json.getBytes(StandardCharsets.UTF_8);
+        append(Entry.WARDEN, null, b, b.length);
     }
 
-    private static void field(StringBuilder j, String name, String value) {
+    private static void field(JsonBytes j, String name, String value) {
         if (value != null) {
-            j.append(",\"").append(name).append("\":");
-            Json.string(j, value);
+            j.ascii(",\"").ascii(name).ascii("\":").string(value);
         }
     }
 
@@ -132,11 +135,12 @@ public final class SessionTap {
         reservedPages = 0;
     }
 
-    private void append(byte kind, ByteBuf buf, byte[] arr) {
+    /** One entry: {@code buf}'s readable bytes, or the first {@code arrLen} bytes of {@code arr}. */
+    private void append(byte kind, ByteBuf buf, byte[] arr, int arrLen) {
         if (closed) {
             return;
         }
-        int len = buf != null ? buf.readableBytes() : arr.length;
+        int len = buf != null ? buf.readableBytes() : arrLen;
         if (pendingGapMessages > 0 && !writeGap()) {
             drop(len);
             return;
@@ -147,7 +151,7 @@ public final class SessionTap {
         }
         long now = recorder.micros();
         startEntry(now);
-        byte[] h = new byte[Entry.HEADER];
+        byte[] h = header;
         h[0] = kind;
         for (int i = 0; i < 8; i++) {
             h[1 + i] = (byte) (now >>> (56 - 8 * i));
