@@ -65,6 +65,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean terminateRequested;
     private final StatementBlocker blocker;
     private final PreparedStatements prepared = new PreparedStatements();
+    /** Messages relayed as they arrived go out as one write per run (see WriteCoalescer). */
+    private final WriteCoalescer toClient = new WriteCoalescer();
+    private final WriteCoalescer toUpstream = new WriteCoalescer();
     private final SessionAudit audit;
     /** Null unless the session is recorded: then every message in both directions is copied to it. */
     private dev.warden.recording.SessionTap rec;
@@ -378,8 +381,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         track(rt, frameCount);
         Channel up = upstream.channel();
         for (ByteBuf b : rt.frames()) {
-            up.write(b, up.voidPromise());
+            toUpstream.add(up, b);
         }
+        toUpstream.emit(up);
         rt.frames().clear();
         up.flush();
         if (!up.isWritable()) {
@@ -451,7 +455,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (rec != null) {
             rec.server(frame);
         }
-        ctx.write(frame, ctx.voidPromise());
+        toClient.add(ctx, frame);
     }
 
     /** Warden's own message to the client, copied to the recording first (the buffer stays the caller's). */
@@ -471,6 +475,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void upstreamReadComplete() {
+        toClient.emit(ctx);
         ctx.flush();
         if (!ctx.channel().isWritable() || (rec != null && rec.congested())) {
             // a slow client: stop reading from PostgreSQL until it catches up
@@ -550,6 +555,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             closeReason = "ended by Warden (" + sqlState + "): " + message;
         }
         login.stopReading();
+        toClient.emit(ctx); // what PostgreSQL already answered goes out before the FATAL
         Channel ch = ctx.channel();
         ByteBuf err = recorded(PgOut.error(ch.alloc(), "FATAL", sqlState, message, null, hint));
         close(false);
@@ -581,6 +587,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Sends the client a NoticeResponse now (psql prints it at once). Event loop only. */
     void notice(String sqlState, String message, String detail) {
         if (state != State.CLOSED && ctx.channel().isActive()) {
+            toClient.emit(ctx);
             ctx.writeAndFlush(recorded(PgOut.notice(ctx.alloc(), sqlState, message, detail)));
         }
     }
@@ -591,6 +598,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         state = State.CLOSED;
+        toClient.discard();
         if (onAbandon != null) {
             Runnable r = onAbandon;
             onAbandon = null;
