@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
-import org.apache.camel.support.AsyncProcessorSupport;
 
 /**
  * Route step {@code auditStatements}: writes each statement's record before anything is forwarded.
@@ -19,7 +18,7 @@ import org.apache.camel.support.AsyncProcessorSupport;
  * later, on the session's event loop, without blocking it. If the audit cannot take a record, the
  * round trip is refused (53400): no statement runs without its record.
  */
-public final class AuditProcessor extends AsyncProcessorSupport {
+public final class AuditProcessor extends RouteStep {
     private final AuditLog audit;
 
     AuditProcessor(AuditLog audit) {
@@ -27,7 +26,7 @@ public final class AuditProcessor extends AsyncProcessorSupport {
     }
 
     @Override
-    public boolean process(Exchange exchange, AsyncCallback callback) {
+    protected boolean step(Exchange exchange, AsyncCallback callback) {
         RoundTrip rt = exchange.getIn().getBody(RoundTrip.class);
         List<StatementUnit> units = rt.units();
         if (units.isEmpty()) {

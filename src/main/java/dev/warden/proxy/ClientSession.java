@@ -381,7 +381,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         track(rt, frameCount);
         Channel up = upstream.channel();
         for (ByteBuf b : rt.frames()) {
-            toUpstream.add(up, b);
+            if (masker == null) {
+                toUpstream.add(up, b);
+            } else {
+                up.write(b, up.voidPromise()); // the masker's tap reads each message upstream on its own
+            }
         }
         toUpstream.emit(up);
         rt.frames().clear();

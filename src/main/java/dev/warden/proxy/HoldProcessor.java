@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
-import org.apache.camel.support.AsyncProcessorSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * If the client goes away while waiting, the request is marked abandoned. If no approval service is
  * configured, or the request cannot be stored, the statement stays refused (fail closed).
  */
-public final class HoldProcessor extends AsyncProcessorSupport {
+public final class HoldProcessor extends RouteStep {
     private static final Logger LOG = LoggerFactory.getLogger("dev.warden.approval");
 
     private final Approvals approvals;
@@ -56,7 +55,7 @@ public final class HoldProcessor extends AsyncProcessorSupport {
     }
 
     @Override
-    public boolean process(Exchange exchange, AsyncCallback callback) {
+    protected boolean step(Exchange exchange, AsyncCallback callback) {
         RoundTrip rt = exchange.getIn().getBody(RoundTrip.class);
         if (!heldForApproval(rt)) {
             callback.done(true);

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
-import org.apache.camel.support.AsyncProcessorSupport;
 
 /**
  * Route step {@code protectData}, after {@code decideStatements}: on a target with masking it makes
@@ -25,7 +24,7 @@ import org.apache.camel.support.AsyncProcessorSupport;
  * other tables, COPY ... TO, predicates on masked columns (42501, rule "Protected data stays masked").
  * On a target without masking it does nothing.
  */
-public final class MaskingProcessor extends AsyncProcessorSupport {
+public final class MaskingProcessor extends RouteStep {
     static final String RULE = "Protected data stays masked";
 
     private final StatementAnalysis analysis;
@@ -37,7 +36,7 @@ public final class MaskingProcessor extends AsyncProcessorSupport {
     }
 
     @Override
-    public boolean process(Exchange exchange, AsyncCallback callback) {
+    protected boolean step(Exchange exchange, AsyncCallback callback) {
         RoundTrip rt = exchange.getIn().getBody(RoundTrip.class);
         ResultMasker masker = rt.session().masker();
         if (masker == null) {

@@ -127,7 +127,7 @@ public final class PolicyProcessor implements Processor {
             Verdict v;
             if (type == Wire.QUERY) {
                 String sql = ((FrontendMessage.Query) FrontendCodec.decode(f)).sql();
-                List<Judged> parts = judgeQuery(session, sql);
+                List<Judged> parts = judgeQuery(session, sql, false);
                 v = combine(parts);
                 boolean refused = v.decision().isAtLeast(Verdict.Decision.HOLD);
                 for (Judged j : parts) {
@@ -157,7 +157,7 @@ public final class PolicyProcessor implements Processor {
                             "Close it (or DEALLOCATE it) before preparing another statement under that name.");
                     break;
                 }
-                List<Judged> parts = judgeQuery(session, parse.sql());
+                List<Judged> parts = judgeQuery(session, parse.sql(), true);
                 v = combine(parts);
                 Judged j = new Judged(parse.sql(), parts.isEmpty() ? "" : parts.get(0).fingerprint(), v,
                         parts.stream().anyMatch(Judged::privileged));
@@ -195,7 +195,7 @@ public final class PolicyProcessor implements Processor {
             } else if (type == Wire.FUNCTION_CALL) {
                 String sql = FastPathFunctions.asSql(f);
                 if (sql != null) {
-                    List<Judged> parts = judgeQuery(session, sql);
+                    List<Judged> parts = judgeQuery(session, sql, false);
                     v = combine(parts);
                     rt.addUnit(new StatementUnit(i, sql, parts.get(0).fingerprint(), null, v, parts.get(0).privileged()));
                 } else {
@@ -242,14 +242,14 @@ public final class PolicyProcessor implements Processor {
      * readings, and the stricter verdict applies (so a statement hidden in a "string" by one reading
      * cannot slip past).
      */
-    private List<Judged> judgeQuery(ClientSession session, String sql) {
+    private List<Judged> judgeQuery(ClientSession session, String sql, boolean parsed) {
         boolean legacy = session.legacyStrings();
-        List<String> texts = legacy ? analysis.splitLegacy(sql) : analysis.split(sql);
+        List<String> texts = legacy ? analysis.splitLegacy(sql) : parsed ? analysis.splitParsed(sql) : analysis.split(sql);
         List<String> pathBefore = session.searchPath();
         List<Judged> out = new ArrayList<>(texts.size());
         boolean refused = false;
         for (String text : texts) {
-            Judged j = judgeOne(session, text, legacy);
+            Judged j = judgeOne(session, text, legacy, parsed);
             refused |= j.verdict().decision().isAtLeast(Verdict.Decision.HOLD);
             out.add(j);
         }
@@ -257,7 +257,7 @@ public final class PolicyProcessor implements Processor {
             List<String> pathLegacy = session.searchPath();
             session.searchPath(pathBefore);
             for (String text : analysis.split(sql)) {
-                Judged other = judgeOne(session, text, false);
+                Judged other = judgeOne(session, text, false, false);
                 if (other.verdict().decision().isAtLeast(Verdict.Decision.HOLD)) {
                     refused = true;
                     out.add(other);
@@ -271,8 +271,9 @@ public final class PolicyProcessor implements Processor {
         return out;
     }
 
-    private Judged judgeOne(ClientSession session, String statementSql, boolean legacy) {
+    private Judged judgeOne(ClientSession session, String statementSql, boolean legacy, boolean parsed) {
         Statement s = legacy ? analysis.analyzeLegacy(statementSql, session.searchPath())
+                : parsed ? analysis.analyzeParsed(statementSql, session.searchPath())
                 : analysis.analyze(statementSql, session.searchPath());
         if (s.fingerprint() != null && s.fingerprint().contains("standard_conforming_strings")) {
             // the statement may turn backslash escapes on for what follows, maybe pipelined before its answer

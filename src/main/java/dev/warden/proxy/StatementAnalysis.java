@@ -14,15 +14,62 @@ import java.util.concurrent.ConcurrentHashMap;
 final class StatementAnalysis {
     private static final int MAX_ENTRIES = 20_000;
 
-    private record Key(String fingerprint, List<String> searchPath) {
+    /** A statement's fingerprint (or, for {@link #byText}, its exact text) and the search_path it ran under. */
+    private record Key(String text, List<String> searchPath) {
     }
+
+    /** Texts longer than this are not kept verbatim (their shape still is, by fingerprint). */
+    private static final int MAX_TEXT_CHARS = 8192;
 
     private final SqlAnalyzer analyzer = new SqlAnalyzer();
     private final SqlAnalyzer legacyAnalyzer = new SqlAnalyzer(false);
     private final ConcurrentHashMap<Key, Statement> cache = new ConcurrentHashMap<>();
+    /**
+     * Extended-protocol statements (Parse) repeat verbatim, parameters apart: drivers send the same text
+     * with every unnamed Parse. For them the exact text maps to its split and its analysis, which saves
+     * both lexer passes (split, fingerprint). Simple Queries usually carry literals, so each text is new:
+     * they are not kept here.
+     */
+    private final ConcurrentHashMap<String, List<String>> splitByText = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Key, Statement> byText = new ConcurrentHashMap<>();
 
     List<String> split(String sql) {
         return SqlLexer.split(sql);
+    }
+
+    /** {@link #split} for the text of a Parse: looked up by the exact text first. */
+    List<String> splitParsed(String sql) {
+        if (sql.length() > MAX_TEXT_CHARS) {
+            return split(sql);
+        }
+        List<String> parts = splitByText.get(sql);
+        if (parts == null) {
+            parts = List.copyOf(split(sql));
+            bound(splitByText);
+            splitByText.put(sql, parts);
+        }
+        return parts;
+    }
+
+    /** {@link #analyze} for a statement of a Parse: looked up by the exact text first. */
+    Statement analyzeParsed(String statementSql, List<String> searchPath) {
+        if (statementSql.length() > MAX_TEXT_CHARS) {
+            return analyze(statementSql, searchPath);
+        }
+        Key key = new Key(statementSql, searchPath);
+        Statement s = byText.get(key);
+        if (s == null) {
+            s = analyze(statementSql, searchPath);
+            bound(byText);
+            byText.put(key, s);
+        }
+        return s;
+    }
+
+    private static void bound(ConcurrentHashMap<?, ?> m) {
+        if (m.size() >= MAX_ENTRIES) {
+            m.clear(); // as crude as the shape cache: a client spraying texts only costs itself misses
+        }
     }
 
     /** Splits as PostgreSQL does with standard_conforming_strings off (backslash escapes in '...'). */

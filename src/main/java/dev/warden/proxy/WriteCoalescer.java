@@ -20,15 +20,24 @@ final class WriteCoalescer {
     private long end;
     private int length;
     private int messages;
+    private boolean discarded;
 
     /**
      * Takes ownership of {@code frame}, whose bytes must not be changed or read afterwards; it goes out
      * through {@code out} with this run or on its own, in order.
      */
     void add(ChannelOutboundInvoker out, ByteBuf frame) {
+        if (discarded) {
+            frame.release();
+            return;
+        }
         ByteBuf parent = frame.hasMemoryAddress() ? frame.unwrap() : null;
         if (parent == null || !parent.hasMemoryAddress()) {
             emit(out);
+            if (discarded) { // writing the run failed and the session closed meanwhile
+                frame.release();
+                return;
+            }
             out.write(frame, out.voidPromise());
             return;
         }
@@ -42,6 +51,10 @@ final class WriteCoalescer {
             return;
         }
         emit(out);
+        if (discarded) {
+            frame.release();
+            return;
+        }
         first = frame;
         root = parent;
         end = at + n;
@@ -49,7 +62,11 @@ final class WriteCoalescer {
         messages = 1;
     }
 
-    /** Writes the pending run (does not flush). */
+    /**
+     * Writes the pending run (does not flush). The run's buffer must still have a memory address: the
+     * frame decoders' cumulation buffers are plain pooled buffers (a CompositeByteBuf that gained a
+     * component could not be sliced this way).
+     */
     void emit(ChannelOutboundInvoker out) {
         ByteBuf f = first;
         if (f == null) {
@@ -72,8 +89,12 @@ final class WriteCoalescer {
         out.write(run, out.voidPromise());
     }
 
-    /** Drops the pending run without writing it (the connection is going away). */
+    /**
+     * Drops the pending run without writing it, and every message added later (the connection is going
+     * away; a failed write can close it from inside {@link #add}).
+     */
     void discard() {
+        discarded = true;
         if (first != null) {
             first.release();
             first = null;

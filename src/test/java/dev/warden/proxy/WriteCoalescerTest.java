@@ -113,6 +113,33 @@ class WriteCoalescerTest {
     }
 
     @Test
+    void aSessionThatClosesWhileTheRunIsWrittenLeaksNothing() {
+        WriteCoalescer c = new WriteCoalescer();
+        // the client went away: writing fails, and the session closes (discards) from inside the write
+        EmbeddedChannel ch = new EmbeddedChannel(new io.netty.channel.ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(io.netty.channel.ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+                c.discard();
+                io.netty.util.ReferenceCountUtil.release(msg);
+                promise.setFailure(new java.nio.channels.ClosedChannelException());
+            }
+        });
+        ByteBuf a = received("aaaabbbb".getBytes());
+        ByteBuf b = received("cccc".getBytes());
+        c.add(ch, a.readRetainedSlice(4));
+        c.add(ch, a.readRetainedSlice(4));
+        c.add(ch, b.readRetainedSlice(4)); // not adjacent: the run is written, the session closes meanwhile
+        ByteBuf late = Unpooled.directBuffer().writeBytes("late".getBytes());
+        c.add(ch, late); // after the close: released, not written
+        c.emit(ch);
+        assertThat(late.refCnt()).isZero();
+        a.release();
+        b.release();
+        assertThat(a.refCnt()).isZero();
+        assertThat(b.refCnt()).isZero();
+    }
+
+    @Test
     void randomSplitsArriveIntactAndInOrder() {
         Random r = new Random(7);
         for (int round = 0; round < 500; round++) {
