@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * One client connection, from the startup packet to Terminate. (Longer than our usual ~400 lines
  * because it is the one state machine that sees both channels; everything that is not ordering
  * and relaying lives in collaborators: ClientLogin, StatementBlocker, SessionAudit/OutcomeTracker,
- * PreparedStatements, UpstreamConnection.)
+ * PreparedStatements, UpstreamConnection, WriteCoalescer.)
  * The login itself is handled by
  * {@link ClientLogin}; this class groups the client's messages into {@link RoundTrip}s, hands each
  * to the statements route (one Camel Exchange per round trip) and relays the server's answers.
@@ -381,11 +381,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         track(rt, frameCount);
         Channel up = upstream.channel();
         for (ByteBuf b : rt.frames()) {
-            if (masker == null) {
-                toUpstream.add(up, b);
-            } else {
-                up.write(b, up.voidPromise()); // the masker's tap reads each message upstream on its own
-            }
+            toUpstream.add(up, b);
         }
         toUpstream.emit(up);
         rt.frames().clear();

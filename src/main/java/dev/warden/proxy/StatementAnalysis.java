@@ -18,8 +18,12 @@ final class StatementAnalysis {
     private record Key(String text, List<String> searchPath) {
     }
 
-    /** Texts longer than this are not kept verbatim (their shape still is, by fingerprint). */
-    private static final int MAX_TEXT_CHARS = 8192;
+    /**
+     * Texts longer than this are not kept verbatim (their shape still is, by fingerprint), and at most
+     * this many are: the two text maps then hold a few MB at worst, whatever texts a client sprays.
+     */
+    private static final int MAX_TEXT_CHARS = 2048;
+    private static final int MAX_TEXT_ENTRIES = 2048;
 
     private final SqlAnalyzer analyzer = new SqlAnalyzer();
     private final SqlAnalyzer legacyAnalyzer = new SqlAnalyzer(false);
@@ -67,7 +71,7 @@ final class StatementAnalysis {
     }
 
     private static void bound(ConcurrentHashMap<?, ?> m) {
-        if (m.size() >= MAX_ENTRIES) {
+        if (m.size() >= MAX_TEXT_ENTRIES) {
             m.clear(); // as crude as the shape cache: a client spraying texts only costs itself misses
         }
     }

@@ -349,12 +349,26 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Shows the masker every message that goes upstream once logged in, in the order it is written. */
+    /**
+     * Shows the masker every message that goes upstream once logged in, in the order it is written. A
+     * write may carry several messages (ClientSession writes a run of relayed messages as one buffer,
+     * see WriteCoalescer): each is shown on its own, by its length prefix. A length that does not fit
+     * (it cannot: relayed messages were validated) hands the rest over whole, which the masker refuses.
+     */
     private final class ClientFrameTap extends io.netty.channel.ChannelOutboundHandlerAdapter {
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
             if (phase == Phase.READY && msg instanceof ByteBuf b) {
-                masker.clientFrame(b);
+                int at = b.readerIndex();
+                int end = b.writerIndex();
+                while (at < end) {
+                    int len = end - at >= 5 ? b.getInt(at + 1) + 1 : -1;
+                    if (len < 5 || len > end - at) {
+                        len = end - at;
+                    }
+                    masker.clientFrame(len == b.readableBytes() ? b : b.slice(at, len));
+                    at += len;
+                }
             }
             ctx.write(msg, promise);
         }
