@@ -434,6 +434,30 @@ audit_written() {
         | sed -n 's/.*"written":\([0-9]*\).*/\1/p'
 }
 
+# the pid of a proxy target's process (pgbouncer, warden, noaudit), or empty
+target_pid() {
+    case "$1" in
+        pgbouncer) cat "$BOUNCER_DIR/pgbouncer.pid" 2>/dev/null ;;
+        warden | noaudit) cat "$BENCH_TMP/$1.pid" 2>/dev/null ;;
+    esac
+}
+
+# user and system CPU clock ticks a process has used so far, all its threads ("utime stime"), or empty
+proc_ticks() {
+    local s
+    [[ -n "$1" ]] || return 0
+    s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+    s="${s##*) }"                    # fields after "(comm) ": utime and stime are the 12th and 13th
+    # shellcheck disable=SC2086
+    set -- $s
+    echo "${12} ${13}"
+}
+
+# the transactions pgbench completed in an output file, or empty
+parse_tx() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$1" | head -n 1; }
+
+CLK_TCK="$(getconf CLK_TCK)"
+
 warm_up
 
 FAILURES=0
@@ -449,9 +473,18 @@ for (( round = 1; round <= ROUNDS; round++ )); do
                 out="$RUNS_DIR/r$round-$mode-c$clients-$target.log"
                 log "[$n/$total] round $round: $mode, $clients client(s), $target (${DURATION}s)"
                 [[ "$target" == warden ]] && written_before="$(audit_written)"
+                tpid="$(target_pid "$target")"
+                ticks_before="$(proc_ticks "$tpid")"
                 if run_pgbench "$out" "$target" "$DURATION" "$mode" "$clients" \
                         && [[ -n "$(parse_tps "$out")" && -n "$(parse_lat "$out")" ]]; then
                     log "        tps $(parse_tps "$out"), latency $(parse_lat "$out") ms"
+                    ticks_after="$(proc_ticks "$tpid")"
+                    if [[ -n "$ticks_before" && -n "$ticks_after" && -n "$(parse_tx "$out")" ]]; then
+                        # µs of CPU (user, system) the proxy process spent per transaction in this run
+                        echo "$ticks_before $ticks_after $(parse_tx "$out")" | awk -v hz="$CLK_TCK" \
+                            '{ printf "%.2f %.2f\n", ($3 - $1) * 1e6 / hz / $5, ($4 - $2) * 1e6 / hz / $5 }' >"$out.cpu"
+                        log "        $target CPU per transaction: $(awk '{ print "user " $1 " µs, system " $2 " µs" }' "$out.cpu")"
+                    fi
                     if [[ "$target" == warden && -n "$written_before" ]]; then
                         written_after="$(audit_written)"
                         if [[ -n "$written_after" ]]; then
@@ -476,7 +509,11 @@ stat() {
     for (( round = 1; round <= ROUNDS; round++ )); do
         f="$RUNS_DIR/r$round-$mode-c$clients-$target.log"
         [[ -f "$f" ]] || continue
-        if [[ "$kind" == tps ]]; then v="$(parse_tps "$f")"; else v="$(parse_lat "$f")"; fi
+        case "$kind" in
+            tps) v="$(parse_tps "$f")" ;;
+            lat) v="$(parse_lat "$f")" ;;
+            cpu) v="$(awk '{ print $1 + $2 }' "$f.cpu" 2>/dev/null)" ;;
+        esac
         [[ -n "$v" ]] && vals+=("$v")
     done
     median "${vals[@]+"${vals[@]}"}"
@@ -519,6 +556,33 @@ TABLE="$BENCH_TMP/table.md"
                 }'
         done
     done
+    cpu_targets=""
+    for target in pgbouncer noaudit warden; do
+        has_target "$target" && cpu_targets="$cpu_targets $target"
+    done
+    if [[ -n "$cpu_targets" ]]; then
+        echo
+        echo "CPU time of the proxy process per transaction, user + system, µs (from /proc/PID/stat over each run, all threads; steadier than TPS on a noisy machine):"
+        echo
+        header="| mode | clients |"; rule="|---|---:|"
+        for target in $cpu_targets; do header="$header $target |"; rule="$rule---:|"; done
+        if has_target warden && has_target noaudit; then header="$header audit (warden − noaudit) |"; rule="$rule---:|"; fi
+        echo "$header"; echo "$rule"
+        for mode in $MODES; do
+            for clients in $CLIENTS; do
+                line="| $mode | $clients |"
+                for target in $cpu_targets; do
+                    v="$(stat cpu "$mode" "$clients" "$target")"
+                    line="$line $( [[ -n "$v" ]] && printf '%.1f' "$v" || echo –) |"
+                done
+                if has_target warden && has_target noaudit; then
+                    w="$(stat cpu "$mode" "$clients" warden)"; a="$(stat cpu "$mode" "$clients" noaudit)"
+                    line="$line $( [[ -n "$w" && -n "$a" ]] && awk -v w="$w" -v a="$a" 'BEGIN { printf "%.1f", w - a }' || echo –) |"
+                fi
+                echo "$line"
+            done
+        done
+    fi
 } >"$TABLE"
 
 first_line() { "$@" 2>&1 | head -n 1 || true; }

@@ -83,6 +83,7 @@ public final class Gateway implements AutoCloseable {
     private final byte[] mockSecret = new byte[32];
     private final Map<String, TargetFact> targetFacts = new ConcurrentHashMap<>();
     private CamelContext camel;
+    private io.netty.channel.EventLoopGroup loops;
 
     /** Routes from {@code routesDir}, rules from the {@code rules} directory next to it. */
     public Gateway(WardenConfig config, Path routesDir) {
@@ -134,6 +135,8 @@ public final class Gateway implements AutoCloseable {
         ctx.setLoadHealthChecks(false);
         ctx.getShutdownStrategy().setTimeout(10);
         ctx.getRegistry().bind("wardenPipeline", new WardenPipelineFactory(this));
+        loops = eventLoops(workerThreads(), config.listen().nativeTransport() && Epoll.isAvailable());
+        ctx.getRegistry().bind("wardenEventLoops", loops);
         PolicyProcessor decide = new PolicyProcessor(policy, analysis);
         MaskingProcessor protect = new MaskingProcessor(analysis, policy);
         AuditProcessor record = new AuditProcessor(audit);
@@ -169,7 +172,6 @@ public final class Gateway implements AutoCloseable {
         p.setProperty("warden.listen.host", config.listen().host());
         p.setProperty("warden.listen.port", Integer.toString(config.listen().port()));
         p.setProperty("warden.netty.nativeTransport", Boolean.toString(config.listen().nativeTransport() && Epoll.isAvailable()));
-        p.setProperty("warden.netty.workerCount", Integer.toString(workerThreads()));
         p.putAll(ApprovalMail.properties(config.approvals().mail()));
         p.putAll(reports.properties());
         ctx.getPropertiesComponent().setInitialProperties(p);
@@ -181,7 +183,12 @@ public final class Gateway implements AutoCloseable {
         if (demoIssuer != null && config.http().enabled()) {
             ctx.addRoutes(demoIssuerRoutes(demoIssuer));
         }
-        ctx.start();
+        try {
+            ctx.start();
+        } catch (Exception | Error e) {
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
         camel = ctx;
         if (approvals != null) {
             approvals.notifyWith(ApprovalMail.notifier(ctx.createProducerTemplate()));
@@ -379,6 +386,18 @@ public final class Gateway implements AutoCloseable {
         return client instanceof EpollSocketChannel ? EpollSocketChannel.class : NioSocketChannel.class;
     }
 
+    /**
+     * The sessions' event loops, owned by Warden rather than built by camel-netty: Camel's thread factory
+     * makes plain threads, on which Netty's per-thread state (its object recycler, the buffer pool's
+     * thread cache lookups, FastThreadLocal) takes its slow path on every message. Netty's own factory
+     * makes FastThreadLocalThreads (docs/performance.md, run 11). Shut down in {@link #close()}.
+     */
+    private static io.netty.channel.EventLoopGroup eventLoops(int threads, boolean epoll) {
+        var factory = new io.netty.util.concurrent.DefaultThreadFactory("warden-loop", true);
+        return epoll ? new io.netty.channel.epoll.EpollEventLoopGroup(threads, factory)
+                : new io.netty.channel.nio.NioEventLoopGroup(threads, factory);
+    }
+
     /** Tells every client why its session ends (57P01), then stops the listener and the routes. */
     @Override
     public void close() {
@@ -395,6 +414,9 @@ public final class Gateway implements AutoCloseable {
         try {
             camel.stop();
         } finally {
+            if (loops != null) {
+                loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
             if (approvals != null) {
                 approvals.close(); // before the audit: its last steps are audit records
             }
