@@ -62,8 +62,13 @@ public record AuditSettings(Store store, Durability durability, Duration batchWi
          * they return ({@code WRITE_DELAY=0}). Audit blocks arrive zstd-compressed ({@link RecordBlock}),
          * so H2's own page compression stays off: its LZF took 70 % of the writer's CPU.
          */
+        /**
+         * The embedded store. {@code CACHE_SIZE=4096} (KB; H2's default is 16 MB): the writer only appends,
+         * and the pages a large cache keeps alive are promoted to the old generation, which made young
+         * collections longer and started concurrent cycles (docs/performance.md, run 11).
+         */
         public static Store h2File(Path file) {
-            return new Store("jdbc:h2:file:" + file.toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0",
+            return new Store("jdbc:h2:file:" + file.toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=4096",
                     "sa", "", null, null);
         }
 

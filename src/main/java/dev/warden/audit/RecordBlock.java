@@ -33,8 +33,13 @@ import java.util.List;
 final class RecordBlock {
     static final byte FORMAT = 1;
     static final byte FORMAT_ZSTD = 2;
-    /** zstd level for format 2: the fastest standard level; the JSON still shrinks ~5×. */
-    static final int ZSTD_LEVEL = 1;
+    /**
+     * zstd level for format 2: the first "fast" level. On the benchmark's blocks (120 statement records)
+     * it compressed 5.3× in 0.37 µs per record against level 1's 6.0× in 0.46 µs (one core, quiet), and
+     * the writer runs on the cores the sessions need. The level is not part of the format: any decoder
+     * reads blocks written at any level.
+     */
+    static final int ZSTD_LEVEL = -1;
     /** A decompressed block larger than this is refused (a tampered length must not exhaust memory). */
     static final int MAX_FRAMES_BYTES = 512 << 20;
     static final int HASH = 32;
