@@ -63,9 +63,9 @@ public record AuditSettings(Store store, Durability durability, Duration batchWi
          * so H2's own page compression stays off: its LZF took 70 % of the writer's CPU.
          */
         /**
-         * The embedded store. {@code CACHE_SIZE=4096} (KB; H2's default is 16 MB): the writer only appends,
-         * and the pages a large cache keeps alive are promoted to the old generation, which made young
-         * collections longer and started concurrent cycles (docs/performance.md, run 11).
+         * The embedded store. {@code CACHE_SIZE=4096} (KB; H2's default is 16 MB): the writer only appends
+         * and seldom reads a page back; with a small cache the GC threads used about half the CPU under
+         * the benchmark (docs/performance.md, run 11).
          */
         public static Store h2File(Path file) {
             return new Store("jdbc:h2:file:" + file.toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=4096",
