@@ -56,6 +56,13 @@ public final class Exits {
                     + "which Warden cannot mask or follow (it could copy or print the values); run the queries as plain "
                     + "statements";
         }
+        String schema = renamedProtectedSchema(toks, cat, s.kind());
+        if (schema != null) {
+            return "it renames schema " + schema + ", which holds relations with protected columns: the masking "
+                    + "configuration names them by schema, so after a restart they would no longer be found and masked; "
+                    + "schema changes there are for a grant that sees the columns unmasked, together with a change of "
+                    + "the configuration";
+        }
         Lineage.Result lin = Lineage.of(text, cat);
         if (!lin.touchesProtected()) {
             return null;
@@ -224,6 +231,54 @@ public final class Exits {
      * with protected data, calls a function that runs SQL from a string, or — in a DO block or a
      * function/procedure definition — runs dynamic SQL, which can assemble any name from pieces.
      */
+    /**
+     * The schema an {@code ALTER SCHEMA name RENAME} renames when that schema holds a relation with protected
+     * columns, in the statement itself or in the body of a DO block or routine; else null.
+     */
+    static String renamedProtectedSchema(List<Tok> toks, ProtectedCatalog.Snapshot cat, Statement.Kind kind) {
+        String found = renamedProtectedSchema(toks, cat);
+        if (found != null || (kind != Statement.Kind.DO && kind != Statement.Kind.DDL)) {
+            return found;
+        }
+        for (Tok t : toks) {
+            if (t.type() == SqlTokens.Type.STRING) {
+                found = renamedProtectedSchema(SqlTokens.of(body(t.text())), cat);
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static String renamedProtectedSchema(List<Tok> toks, ProtectedCatalog.Snapshot cat) {
+        for (int i = 0; i + 3 < toks.size(); i++) {
+            if (toks.get(i).isWord("alter") && toks.get(i + 1).isWord("schema")
+                    && toks.get(i + 2).type() == SqlTokens.Type.NAME && toks.get(i + 3).isWord("rename")) {
+                String schema = toks.get(i + 2).text();
+                for (ProtectedCatalog.Column c : cat.byOrigin().values()) {
+                    if (c.relation().startsWith(schema + ".")) {
+                        return schema;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The text inside a string token: its quotes or dollar quotes taken off (a lexer that finds nothing is harmless). */
+    private static String body(String literal) {
+        if (literal.startsWith("$")) {
+            int open = literal.indexOf('$', 1);
+            if (open > 0 && literal.length() >= 2 * (open + 1)) {
+                return literal.substring(open + 1, literal.length() - open - 1);
+            }
+        }
+        int q = literal.indexOf('\'');
+        return q >= 0 && literal.endsWith("'") && literal.length() > q + 1
+                ? literal.substring(q + 1, literal.length() - 1).replace("''", "'") : literal;
+    }
+
     private static boolean bodyReadsProtected(List<Tok> toks, ProtectedCatalog.Snapshot cat, Statement.Kind kind) {
         boolean routine = kind == Statement.Kind.DO;
         for (Tok t : toks) {

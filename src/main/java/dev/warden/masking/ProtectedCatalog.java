@@ -74,6 +74,9 @@ public final class ProtectedCatalog {
     private CompletableFuture<Snapshot> loading;
     private Connection conn;
     private long versions;
+    /** The configured protected columns of the last load, by origin (read and written by loads only). */
+    private Map<Long, Column> configuredBefore = Map.of();
+    private final Set<Long> renamedWarned = new HashSet<>();
 
     /**
      * @param configured "schema.table.column" to class, from the target's masking config
@@ -183,6 +186,24 @@ public final class ProtectedCatalog {
             mark(byOrigin, protectedColumns, protectedTables, protectedRels, relName, oid, attnum, q.substring(dot + 1),
                     c.getValue(), false);
         }
+        // a configured column that no longer resolves by name but still exists (its table, schema or the column
+        // itself was renamed since the last load) stays protected by its OID and number (fail closed)
+        for (Map.Entry<Long, Column> e : configuredBefore.entrySet()) {
+            int oid = (int) (e.getKey() >>> 16);
+            int attnum = (int) (e.getKey() & 0xffff);
+            String att = attrs.getOrDefault(oid, Map.of()).get(attnum);
+            if (att == null || byOrigin.containsKey(e.getKey())) {
+                continue;
+            }
+            if (renamedWarned.add(e.getKey())) {
+                LOG.warn("target {}: protected column {}.{} is now {}.{} (renamed); it stays protected while Warden runs, "
+                        + "but the masking configuration must name it anew before the next start", target,
+                        e.getValue().relation(), e.getValue().name(), relName.get(oid), att);
+            }
+            mark(byOrigin, protectedColumns, protectedTables, protectedRels, relName, oid, attnum, att,
+                    e.getValue().cls(), false);
+        }
+        configuredBefore = Map.copyOf(byOrigin);
         inheritance(byOrigin, protectedColumns, protectedTables, protectedRels, relName, attrs);
         views(byOrigin, protectedColumns, protectedTables, protectedRels, relName, relKind, attrs, columnsByTable);
         Set<String> classifiedBare = new HashSet<>(protectedTables);

@@ -1,0 +1,166 @@
+package dev.warden.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The masking configuration names protected columns by schema-qualified name. Renaming the schema
+ * (or the table, or the column) behind Warden's back must not turn protection off:
+ * <ul>
+ *   <li>a masked session's {@code ALTER SCHEMA … RENAME} of a schema holding protected relations is
+ *       refused (42501), also quoted and inside a DO block, while schemas without protected data can
+ *       still be renamed;</li>
+ *   <li>a rename done directly on PostgreSQL (a DBA, another tool) keeps the column protected by its
+ *       table OID and number after Warden reloads its catalog.</li>
+ * </ul>
+ */
+class MaskingRenameIT {
+    static final String DB = "renamedb";
+    static final String SSN = "321-54-9876";
+    static TestGateway gw;
+
+    @BeforeAll
+    static void start() throws Exception {
+        try (Connection c = SharedPostgres.get().superuser("postgres"); Statement s = c.createStatement()) {
+            ResultSet rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DB + "'");
+            if (!rs.next()) {
+                s.execute("CREATE DATABASE " + DB + " OWNER " + SharedPostgres.APP_ROLE);
+            }
+        }
+        gw = TestGateway.builder().rules(Path.of("src/test/resources/rules-masking"))
+                .target("bank", String.join("\n",
+                        "    host: 127.0.0.1",
+                        "    port: " + SharedPostgres.get().port(),
+                        "    database: " + DB,
+                        "    user: " + SharedPostgres.APP_ROLE,
+                        "    password: " + SharedPostgres.APP_PASSWORD,
+                        "    sslmode: disable",
+                        "    masking:",
+                        "      columns:",
+                        "        bank.customers.ssn: ssn", ""))
+                .start();
+    }
+
+    @AfterAll
+    static void stop() {
+        gw.close();
+    }
+
+    /** A fresh schema {@code bank} with one customer, created directly on PostgreSQL. */
+    @BeforeEach
+    void data() throws SQLException {
+        try (Connection c = direct(); Statement s = c.createStatement()) {
+            for (String schema : List.of("bank", "b2", "b3", "scratch", "scratch2", "moved")) {
+                s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+            }
+            s.execute("CREATE SCHEMA bank");
+            s.execute("CREATE TABLE bank.customers (id int PRIMARY KEY, ssn text, city text)");
+            s.execute("INSERT INTO bank.customers VALUES (1, '" + SSN + "', 'Boston')");
+        }
+    }
+
+    static Connection direct() throws SQLException {
+        return SharedPostgres.get().connect(SharedPostgres.APP_ROLE, SharedPostgres.APP_PASSWORD, DB);
+    }
+
+    static Connection masked() throws SQLException {
+        return gw.connectAs(TestGateway.USER, TestGateway.PASSWORD, "bank");
+    }
+
+    static String one(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
+        }
+    }
+
+    static void assertRefusedRename(String sql) {
+        assertThatThrownBy(() -> {
+            try (Connection c = masked(); Statement s = c.createStatement()) {
+                s.execute(sql);
+            }
+        }).isInstanceOf(SQLException.class).satisfies(e -> {
+            assertThat(((SQLException) e).getSQLState()).isEqualTo("42501");
+            assertThat(e.getMessage()).contains("renames schema bank");
+        });
+    }
+
+    static boolean schemaExists(String name) throws SQLException {
+        try (Connection c = direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT 1 FROM pg_namespace WHERE nspname = '" + name + "'")) {
+            return rs.next();
+        }
+    }
+
+    @Test
+    void maskedSessionCannotRenameASchemaWithProtectedColumns() throws Exception {
+        try (Connection c = masked()) {
+            assertThat(one(c, "SELECT ssn FROM bank.customers")).isNotEqualTo(SSN).endsWith("9876");
+        }
+        assertRefusedRename("ALTER SCHEMA bank RENAME TO b2");
+        assertRefusedRename("alter   schema \"bank\" /* c */ rename to b2");
+        assertRefusedRename("DO $$ BEGIN ALTER SCHEMA bank RENAME TO b3; END $$");
+        assertRefusedRename("DO 'BEGIN ALTER SCHEMA bank RENAME TO b3; END'");
+        assertRefusedRename("CREATE FUNCTION hop() RETURNS void LANGUAGE sql AS $f$ ALTER SCHEMA bank RENAME TO b3 $f$");
+        // built at run time: refused as dynamic SQL in a routine that Warden cannot follow
+        assertThatThrownBy(() -> {
+            try (Connection c = masked(); Statement s = c.createStatement()) {
+                s.execute("DO $$ BEGIN EXECUTE 'ALTER SCHEMA ' || 'ba' || 'nk RENAME TO b3'; END $$");
+            }
+        }).isInstanceOf(SQLException.class).satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("42501"));
+        assertThat(schemaExists("bank")).as("the schema was not renamed").isTrue();
+        assertThat(schemaExists("b2") || schemaExists("b3")).isFalse();
+        try (Connection c = masked()) {
+            assertThat(one(c, "SELECT ssn FROM bank.customers")).isNotEqualTo(SSN);
+        }
+    }
+
+    @Test
+    void schemasWithoutProtectedColumnsCanStillBeRenamed() throws Exception {
+        try (Connection c = masked(); Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA scratch");
+            s.execute("CREATE TABLE scratch.notes (id int, ssn text)"); // same column name, not configured
+            s.execute("ALTER SCHEMA scratch RENAME TO scratch2");
+        }
+        assertThat(schemaExists("scratch2")).isTrue();
+    }
+
+    @Test
+    void renamesDoneDirectlyOnPostgresKeepTheColumnProtected() throws Exception {
+        try (Connection c = masked()) {
+            // the table was created directly: the first read finds it unknown (masked whole) and has the
+            // catalog reloaded; the second is masked as the configured column (the class's format)
+            assertThat(one(c, "SELECT ssn FROM bank.customers")).isNotEqualTo(SSN);
+            assertThat(one(c, "SELECT ssn FROM bank.customers")).isEqualTo("***-**-9876");
+        }
+        try (Connection c = direct(); Statement s = c.createStatement()) {
+            s.execute("ALTER SCHEMA bank RENAME TO b2");
+            s.execute("ALTER TABLE b2.customers RENAME TO clients");
+            s.execute("ALTER TABLE b2.clients RENAME COLUMN ssn TO tax_id");
+            s.execute("CREATE SCHEMA moved");
+            s.execute("ALTER TABLE b2.clients SET SCHEMA moved");
+        }
+        try (Connection c = masked(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE scratch_marker (x int)"); // DDL through Warden: the catalog is reloaded
+            s.execute("DROP TABLE scratch_marker");
+            assertThat(one(c, "SELECT tax_id FROM moved.clients")).as("the renamed column is still masked")
+                    .isEqualTo("***-**-9876");
+            assertThat(one(c, "SELECT tax_id || '' FROM moved.clients")).doesNotContain("321-54");
+            assertThat(one(c, "SELECT city FROM moved.clients")).isEqualTo("Boston");
+        }
+        try (Connection c = direct()) {
+            assertThat(one(c, "SELECT tax_id FROM moved.clients")).as("control: the value is there").isEqualTo(SSN);
+        }
+    }
+}
