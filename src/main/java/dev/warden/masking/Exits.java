@@ -31,6 +31,16 @@ public final class Exits {
      * first statement of that shape, whose string literals (a DO block's body) may differ.
      */
     public static String check(Statement s, String text, ProtectedCatalog.Snapshot cat, TargetMasking.Methods methods) {
+        return check(s, text, cat, methods, true);
+    }
+
+    /**
+     * The same, for the text as split and read with {@code standard_conforming_strings} on or (false) off: a
+     * session that may have it off is checked under both readings, so that a statement hidden in a "string" by
+     * one of them is still seen.
+     */
+    public static String check(Statement s, String text, ProtectedCatalog.Snapshot cat, TargetMasking.Methods methods,
+                               boolean standardStrings) {
         if (s == null) {
             return null;
         }
@@ -41,7 +51,7 @@ public final class Exits {
         if (!anyMasked(cat, methods)) {
             return null;
         }
-        List<Tok> toks = SqlTokens.of(text);
+        List<Tok> toks = SqlTokens.of(text, standardStrings);
         String hidden = calledFrom(toks, SQL_TEXT_FUNCTIONS);
         if (hidden != null) {
             return "it calls " + hidden + ", which runs SQL given as a string that Warden cannot see or mask";
@@ -51,12 +61,23 @@ public final class Exits {
             return "it reads " + stats + ", whose sample values (most common values, histograms) come from protected "
                     + "columns unmasked";
         }
-        if ((s.kind() == Statement.Kind.DO || s.kind() == Statement.Kind.DDL) && bodyReadsProtected(toks, cat, s.kind())) {
+        boolean routine = s.kind() == Statement.Kind.DO || (s.kind() == Statement.Kind.DDL && definesRoutine(toks));
+        List<String> bodies = s.kind() == Statement.Kind.DO || s.kind() == Statement.Kind.DDL ? bodies(toks, routine)
+                : List.of();
+        if (bodies == null) {
+            return "it holds a procedural body written in a string with backslash escapes (or nested too deeply), which "
+                    + "Warden does not decode, so it cannot tell what the body reads; write the body in dollar quotes "
+                    + "($$ ... $$)";
+        }
+        if (!bodies.isEmpty() && bodyReadsProtected(bodies, cat, routine)) {
             return "its procedural body reads a relation or column with protected data, or runs dynamic SQL (EXECUTE), "
                     + "which Warden cannot mask or follow (it could copy or print the values); run the queries as plain "
                     + "statements";
         }
-        String schema = renamedProtectedSchema(toks, cat, s.kind());
+        String schema = renamedProtectedSchema(toks, cat);
+        for (int i = 0; schema == null && i < bodies.size(); i++) {
+            schema = renamedProtectedSchema(SqlTokens.of(bodies.get(i)), cat);
+        }
         if (schema != null) {
             return "it renames schema " + schema + ", which holds relations with protected columns: the masking "
                     + "configuration names them by schema, so after a restart they would no longer be found and masked; "
@@ -227,28 +248,59 @@ public final class Exits {
     }
 
     /**
-     * A DO block or a function/procedure body (a string to the lexer) that names a relation or column
-     * with protected data, calls a function that runs SQL from a string, or — in a DO block or a
-     * function/procedure definition — runs dynamic SQL, which can assemble any name from pieces.
+     * The texts of the string literals in a DO block or DDL statement (a routine's body), with the literals
+     * inside those bodies in turn (a DO block that creates a function), decoded as PostgreSQL reads them.
+     * Null when a body uses backslash escapes outside dollar quotes (E'', U&'', or '' with
+     * {@code standard_conforming_strings} off), which this does not decode, or when bodies nest deeper than
+     * {@link #MAX_BODY_DEPTH} or number more than {@link #MAX_BODIES}: the caller refuses then.
      */
-    /**
-     * The schema an {@code ALTER SCHEMA name RENAME} renames when that schema holds a relation with protected
-     * columns, in the statement itself or in the body of a DO block or routine; else null.
-     */
-    static String renamedProtectedSchema(List<Tok> toks, ProtectedCatalog.Snapshot cat, Statement.Kind kind) {
-        String found = renamedProtectedSchema(toks, cat);
-        if (found != null || (kind != Statement.Kind.DO && kind != Statement.Kind.DDL)) {
-            return found;
-        }
+    static List<String> bodies(List<Tok> toks, boolean strict) {
+        List<String> out = new java.util.ArrayList<>();
+        return collectBodies(toks, 1, out, strict) ? out : null;
+    }
+
+    /** Whether a DDL statement's text defines a function or procedure (whose string is a body that runs later). */
+    static boolean definesRoutine(List<Tok> toks) {
         for (Tok t : toks) {
-            if (t.type() == SqlTokens.Type.STRING) {
-                found = renamedProtectedSchema(SqlTokens.of(body(t.text())), cat);
-                if (found != null) {
-                    return found;
-                }
+            if (t.isWord("function") || t.isWord("procedure")) {
+                return true;
             }
         }
-        return null;
+        return false;
+    }
+
+    static final int MAX_BODY_DEPTH = 4;
+    static final int MAX_BODIES = 64;
+
+    private static boolean collectBodies(List<Tok> toks, int depth, List<String> out, boolean strict) {
+        for (Tok t : toks) {
+            if (t.type() != SqlTokens.Type.STRING) {
+                continue;
+            }
+            String lit = t.text();
+            String body;
+            if (lit.startsWith("$")) {
+                int open = lit.indexOf('$', 1);
+                if (open < 0 || lit.length() < 2 * (open + 1)) {
+                    return false;
+                }
+                body = lit.substring(open + 1, lit.length() - open - 1);
+            } else if (lit.startsWith("'") && lit.endsWith("'") && lit.length() >= 2 && lit.indexOf('\\') < 0) {
+                body = lit.substring(1, lit.length() - 1).replace("''", "'");
+            } else if (strict) {
+                return false; // E'...', U&'...', B'', X'' or a backslash: not decoded here
+            } else {
+                continue; // a literal of other DDL (a comment, a default): not a body
+            }
+            if (depth > MAX_BODY_DEPTH || out.size() >= MAX_BODIES) {
+                return !strict;
+            }
+            out.add(body);
+            if (!collectBodies(SqlTokens.of(body), depth + 1, out, strict)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String renamedProtectedSchema(List<Tok> toks, ProtectedCatalog.Snapshot cat) {
@@ -266,42 +318,29 @@ public final class Exits {
         return null;
     }
 
-    /** The text inside a string token: its quotes or dollar quotes taken off (a lexer that finds nothing is harmless). */
-    private static String body(String literal) {
-        if (literal.startsWith("$")) {
-            int open = literal.indexOf('$', 1);
-            if (open > 0 && literal.length() >= 2 * (open + 1)) {
-                return literal.substring(open + 1, literal.length() - open - 1);
-            }
-        }
-        int q = literal.indexOf('\'');
-        return q >= 0 && literal.endsWith("'") && literal.length() > q + 1
-                ? literal.substring(q + 1, literal.length() - 1).replace("''", "'") : literal;
-    }
-
-    private static boolean bodyReadsProtected(List<Tok> toks, ProtectedCatalog.Snapshot cat, Statement.Kind kind) {
-        boolean routine = kind == Statement.Kind.DO;
-        for (Tok t : toks) {
-            routine |= t.isWord("function") || t.isWord("procedure");
-        }
-        for (Tok t : toks) {
-            if (t.type() != SqlTokens.Type.STRING) {
-                continue;
-            }
-            String body = t.text().toLowerCase(java.util.Locale.ROOT);
+    /**
+     * A DO block or a function/procedure body (decoded, nested bodies included) that names a relation
+     * with protected data, calls a function that runs SQL from a string, or — in a DO block or a
+     * function/procedure definition — names a protected column or runs dynamic SQL, which can assemble
+     * any name from pieces.
+     */
+    private static boolean bodyReadsProtected(List<String> bodies, ProtectedCatalog.Snapshot cat, boolean routine) {
+        for (String raw : bodies) {
+            String body = raw.toLowerCase(java.util.Locale.ROOT);
             Set<String> words = new HashSet<>();
-            for (Tok w : SqlTokens.of(body)) {
+            for (Tok w : SqlTokens.of(raw)) {
                 if (w.type() == SqlTokens.Type.NAME) {
-                    words.add(w.text());
+                    words.add(w.text().toLowerCase(java.util.Locale.ROOT));
                 }
             }
             for (String rel : cat.protectedTables()) {
-                if (containsWord(body, rel.toLowerCase(java.util.Locale.ROOT))) {
+                String r = rel.toLowerCase(java.util.Locale.ROOT);
+                if (containsWord(body, r) || words.contains(r)) {
                     return true;
                 }
             }
             for (String col : cat.protectedColumns().keySet()) {
-                if (words.contains(col)) {
+                if (routine && words.contains(col.toLowerCase(java.util.Locale.ROOT))) {
                     return true;
                 }
             }

@@ -186,6 +186,7 @@ public final class Gateway implements AutoCloseable {
         try {
             ctx.start();
         } catch (Exception | Error e) {
+            // the loops' threads start with the first channel, i.e. in ctx.start(): a failure before it left none
             loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
         }

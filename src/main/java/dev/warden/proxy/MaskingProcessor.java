@@ -103,23 +103,50 @@ public final class MaskingProcessor extends RouteStep {
         for (int i = 0; i < limit; i++) {
             ByteBuf f = frames.get(i);
             byte type = f.getByte(f.readerIndex());
-            List<String> texts;
+            String sql;
             if (type == Wire.QUERY) {
-                texts = analysis.split(((FrontendMessage.Query) FrontendCodec.decode(f)).sql());
+                sql = ((FrontendMessage.Query) FrontendCodec.decode(f)).sql();
             } else if (type == Wire.PARSE) {
-                texts = analysis.split(((FrontendMessage.Parse) FrontendCodec.decode(f)).sql());
+                sql = ((FrontendMessage.Parse) FrontendCodec.decode(f)).sql();
             } else {
                 continue;
             }
-            for (String text : texts) {
-                Statement st = analysis.analyze(text, s.searchPath());
-                String why = Exits.check(st, text, cat, methods);
+            String why;
+            try {
+                why = exit(sql, s, cat, methods);
+            } catch (RuntimeException e) {
+                // fail closed: a statement Warden could not check is not forwarded
+                org.slf4j.LoggerFactory.getLogger("dev.warden.masking").error("masking check of session {} failed; statement refused", s.sessionId(), e);
+                why = "Warden could not check it for protected data (" + e + ")";
+            }
+            if (why != null) {
+                refuse(rt, i, why);
+                return;
+            }
+        }
+    }
+
+    /**
+     * Why one message's statements would carry protected data out, or null. A session that may have
+     * standard_conforming_strings off is checked under both readings of its backslashes (as the policy
+     * judges it), so that a statement one reading hides inside a "string" is still seen.
+     */
+    private String exit(String sql, ClientSession s, ProtectedCatalog.Snapshot cat, TargetMasking.Methods methods) {
+        for (String text : analysis.split(sql)) {
+            String why = Exits.check(analysis.analyze(text, s.searchPath()), text, cat, methods, true);
+            if (why != null) {
+                return why;
+            }
+        }
+        if (s.legacyStrings()) {
+            for (String text : analysis.splitLegacy(sql)) {
+                String why = Exits.check(analysis.analyzeLegacy(text, s.searchPath()), text, cat, methods, false);
                 if (why != null) {
-                    refuse(rt, i, why);
-                    return;
+                    return why;
                 }
             }
         }
+        return null;
     }
 
     private static int firstStatement(RoundTrip rt) {

@@ -32,8 +32,13 @@ public final class SqlTokens {
     }
 
     public static List<Tok> of(String statementSql) {
+        return of(statementSql, true);
+    }
+
+    /** The tokens as PostgreSQL reads them with {@code standard_conforming_strings} on or (false) off. */
+    public static List<Tok> of(String statementSql, boolean standardConformingStrings) {
         List<Tok> out = new ArrayList<>();
-        List<SqlLexer.Token> toks = SqlLexer.tokens(statementSql, true).list();
+        List<SqlLexer.Token> toks = SqlLexer.tokens(statementSql, standardConformingStrings).list();
         for (int k = 0; k < toks.size(); k++) {
             SqlLexer.Token t = toks.get(k);
             if (t.type() == SqlScanner.QIDENT && t.prefix() == 'U') {

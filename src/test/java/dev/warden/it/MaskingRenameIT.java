@@ -96,6 +96,17 @@ class MaskingRenameIT {
         });
     }
 
+    static void assertRefused(String sql, String messagePart) {
+        assertThatThrownBy(() -> {
+            try (Connection c = masked(); Statement s = c.createStatement()) {
+                s.execute(sql);
+            }
+        }).isInstanceOf(SQLException.class).satisfies(e -> {
+            assertThat(((SQLException) e).getSQLState()).isEqualTo("42501");
+            assertThat(e.getMessage()).contains(messagePart);
+        });
+    }
+
     static boolean schemaExists(String name) throws SQLException {
         try (Connection c = direct(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT 1 FROM pg_namespace WHERE nspname = '" + name + "'")) {
@@ -113,6 +124,23 @@ class MaskingRenameIT {
         assertRefusedRename("DO $$ BEGIN ALTER SCHEMA bank RENAME TO b3; END $$");
         assertRefusedRename("DO 'BEGIN ALTER SCHEMA bank RENAME TO b3; END'");
         assertRefusedRename("CREATE FUNCTION hop() RETURNS void LANGUAGE sql AS $f$ ALTER SCHEMA bank RENAME TO b3 $f$");
+        // a routine created by a DO block, its body in plain quotes inside the dollar quotes
+        assertRefusedRename("DO $o$ BEGIN CREATE FUNCTION public.hop2() RETURNS void LANGUAGE sql AS "
+                + "'ALTER SCHEMA bank RENAME TO b3'; PERFORM public.hop2(); END $o$");
+        // escapes Warden does not decode: refused as such
+        assertRefused("DO E'BEGIN ALTER SCHEMA \\x62ank RENAME TO b3; END'", "backslash escapes");
+        assertRefused("CREATE FUNCTION hop3() RETURNS void LANGUAGE sql AS U&'ALTER SCHEMA \\0062ank RENAME TO b3'",
+                "backslash escapes");
+        // standard_conforming_strings off: PostgreSQL ends the string at \' and runs the ALTER
+        // (raw bytes, one Query message: a driver would split the string itself)
+        try (RawPgClient raw = RawPgClient.login(gw.port(), TestGateway.USER, TestGateway.PASSWORD, "bank", "rename")) {
+            raw.write(RawPgClient.query("SET standard_conforming_strings = off"));
+            raw.readUntil('Z');
+            raw.write(RawPgClient.query("SELECT 'x\\'' ; ALTER SCHEMA bank RENAME TO b3; --'"));
+            List<RawPgClient.Msg> out = raw.readUntil('Z');
+            assertThat(out.stream().anyMatch(m -> m.isError() && "42501".equals(m.sqlState())))
+                    .as("refused: %s", out).isTrue();
+        }
         // built at run time: refused as dynamic SQL in a routine that Warden cannot follow
         assertThatThrownBy(() -> {
             try (Connection c = masked(); Statement s = c.createStatement()) {
