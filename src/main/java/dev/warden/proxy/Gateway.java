@@ -172,6 +172,8 @@ public final class Gateway implements AutoCloseable {
         p.setProperty("warden.listen.host", config.listen().host());
         p.setProperty("warden.listen.port", Integer.toString(config.listen().port()));
         p.setProperty("warden.netty.nativeTransport", Boolean.toString(config.listen().nativeTransport() && Epoll.isAvailable()));
+        // for route files written before the loops were Warden's own (workerCount instead of workerGroup)
+        p.setProperty("warden.netty.workerCount", Integer.toString(workerThreads()));
         p.putAll(ApprovalMail.properties(config.approvals().mail()));
         p.putAll(reports.properties());
         ctx.getPropertiesComponent().setInitialProperties(p);
