@@ -34,12 +34,7 @@ class MaskingIT {
 
     @BeforeAll
     static void start() throws Exception {
-        try (Connection c = SharedPostgres.get().superuser("postgres"); Statement s = c.createStatement()) {
-            ResultSet rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DB + "'");
-            if (!rs.next()) {
-                s.execute("CREATE DATABASE " + DB + " OWNER " + SharedPostgres.APP_ROLE);
-            }
-        }
+        SharedPostgres.ensureDatabase(DB);
         try (Connection c = SharedPostgres.get().connect(SharedPostgres.APP_ROLE, SharedPostgres.APP_PASSWORD, DB);
              Statement s = c.createStatement()) {
             s.execute("DROP SCHEMA IF EXISTS sneaky CASCADE");
@@ -56,13 +51,7 @@ class MaskingIT {
             s.execute("CREATE SCHEMA sneaky");
             s.execute("CREATE VIEW sneaky.people AS SELECT * FROM public.customers");
         }
-        String target = String.join("\n",
-                "    host: 127.0.0.1",
-                "    port: " + SharedPostgres.get().port(),
-                "    database: " + DB,
-                "    user: " + SharedPostgres.APP_ROLE,
-                "    password: " + SharedPostgres.APP_PASSWORD,
-                "    sslmode: disable", "");
+        String target = SharedPostgres.targetYaml(DB);
         gw = TestGateway.builder().rules(Path.of("src/test/resources/rules-masking"))
                 .user("fraud-investigator", "    password: fi-pw\n")
                 .target("bank", target + String.join("\n",

@@ -272,12 +272,7 @@ class MaskingLeakIT {
             EMAIL[i] = "p" + randomWord(12) + "@leak" + randomWord(4) + ".test";
             NAME[i] = "Xq" + randomWord(8) + " Yr" + randomWord(8);
         }
-        try (Connection c = SharedPostgres.get().superuser("postgres"); Statement s = c.createStatement()) {
-            ResultSet rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DB + "'");
-            if (!rs.next()) {
-                s.execute("CREATE DATABASE " + DB + " OWNER " + SharedPostgres.APP_ROLE);
-            }
-        }
+        SharedPostgres.ensureDatabase(DB);
         try (Connection c = direct(); Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS cards, customers, copies, victims, victims2 CASCADE");
             s.execute("DROP MATERIALIZED VIEW IF EXISTS leak_mv");
@@ -300,13 +295,7 @@ class MaskingLeakIT {
             s.execute("ANALYZE customers");
             s.execute("ANALYZE cards");
         }
-        String target = String.join("\n",
-                "    host: 127.0.0.1",
-                "    port: " + SharedPostgres.get().port(),
-                "    database: " + DB,
-                "    user: " + SharedPostgres.APP_ROLE,
-                "    password: " + SharedPostgres.APP_PASSWORD,
-                "    sslmode: disable", "");
+        String target = SharedPostgres.targetYaml(DB);
         gw = TestGateway.builder().rules(Path.of("src/test/resources/rules-masking"))
                 .user("fraud-investigator", "    password: fi-pw\n")
                 .target("bank", target + String.join("\n",

@@ -32,20 +32,9 @@ class MaskingRenameIT {
 
     @BeforeAll
     static void start() throws Exception {
-        try (Connection c = SharedPostgres.get().superuser("postgres"); Statement s = c.createStatement()) {
-            ResultSet rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DB + "'");
-            if (!rs.next()) {
-                s.execute("CREATE DATABASE " + DB + " OWNER " + SharedPostgres.APP_ROLE);
-            }
-        }
+        SharedPostgres.ensureDatabase(DB);
         gw = TestGateway.builder().rules(Path.of("src/test/resources/rules-masking"))
-                .target("bank", String.join("\n",
-                        "    host: 127.0.0.1",
-                        "    port: " + SharedPostgres.get().port(),
-                        "    database: " + DB,
-                        "    user: " + SharedPostgres.APP_ROLE,
-                        "    password: " + SharedPostgres.APP_PASSWORD,
-                        "    sslmode: disable",
+                .target("bank", SharedPostgres.targetYaml(DB) + String.join("\n",
                         "    masking:",
                         "      columns:",
                         "        bank.customers.ssn: ssn", ""))

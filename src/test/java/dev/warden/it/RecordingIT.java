@@ -64,12 +64,7 @@ class RecordingIT {
 
     @BeforeAll
     static void start() throws Exception {
-        try (Connection c = SharedPostgres.get().superuser("postgres"); Statement s = c.createStatement()) {
-            ResultSet rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DB + "'");
-            if (!rs.next()) {
-                s.execute("CREATE DATABASE " + DB + " OWNER " + SharedPostgres.APP_ROLE);
-            }
-        }
+        SharedPostgres.ensureDatabase(DB);
         try (Connection c = SharedPostgres.get().connect(SharedPostgres.APP_ROLE, SharedPostgres.APP_PASSWORD, DB);
              Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS customers, notes CASCADE");

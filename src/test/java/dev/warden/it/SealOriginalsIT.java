@@ -46,12 +46,7 @@ class SealOriginalsIT {
 
     @BeforeAll
     static void run() throws Exception {
-        try (Connection c = SharedPostgres.get().superuser("postgres"); Statement s = c.createStatement()) {
-            ResultSet rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DB + "'");
-            if (!rs.next()) {
-                s.execute("CREATE DATABASE " + DB + " OWNER " + SharedPostgres.APP_ROLE);
-            }
-        }
+        SharedPostgres.ensureDatabase(DB);
         try (Connection c = SharedPostgres.get().connect(SharedPostgres.APP_ROLE, SharedPostgres.APP_PASSWORD, DB);
              Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS customers");
@@ -83,13 +78,7 @@ class SealOriginalsIT {
 
     /** Runs one masked SELECT through a gateway with its own audit store; returns [statement id, outcome, rows]. */
     static Object[] runGateway(Path store, String sealConfig) throws Exception {
-        String target = String.join("\n",
-                "    host: 127.0.0.1",
-                "    port: " + SharedPostgres.get().port(),
-                "    database: " + DB,
-                "    user: " + SharedPostgres.APP_ROLE,
-                "    password: " + SharedPostgres.APP_PASSWORD,
-                "    sslmode: disable",
+        String target = SharedPostgres.targetYaml(DB) + String.join("\n",
                 "    masking:",
                 "      columns:",
                 "        public.customers.ssn: ssn", "") + sealConfig;

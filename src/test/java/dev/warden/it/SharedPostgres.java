@@ -42,4 +42,25 @@ public final class SharedPostgres {
         }
         return pg;
     }
+
+    /** Creates database {@code db}, owned by the application role, unless it exists. */
+    public static void ensureDatabase(String db) throws SQLException {
+        try (java.sql.Connection c = get().superuser("postgres"); java.sql.Statement s = c.createStatement()) {
+            java.sql.ResultSet rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + db + "'");
+            if (!rs.next()) {
+                s.execute("CREATE DATABASE " + db + " OWNER " + APP_ROLE);
+            }
+        }
+    }
+
+    /** A target's connection settings in warden.yaml (indented under the target's name) for database {@code db}. */
+    public static String targetYaml(String db) {
+        return String.join("\n",
+                "    host: 127.0.0.1",
+                "    port: " + get().port(),
+                "    database: " + db,
+                "    user: " + APP_ROLE,
+                "    password: " + APP_PASSWORD,
+                "    sslmode: disable", "");
+    }
 }
