@@ -294,7 +294,8 @@ public final class Exits {
             } else if (strict) {
                 return false; // E'...', U&'...', B'', X'' or a backslash: not decoded here
             } else {
-                continue; // a literal of other DDL (a comment, a default): not a body
+                out.add(lit); // a literal of other DDL, undecoded: still searched for protected names as written
+                continue;
             }
             if (depth > MAX_BODY_DEPTH || out.size() >= MAX_BODIES) {
                 return !strict;
