@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The tamper-evident audit trail of one Warden instance. Producers (the proxy's event loops) only
- * enqueue, never block: {@link #statementReceived} and {@link #sessionEvent} encode the record on
- * the caller's thread and hand it to a single writer thread that chains, group-commits and signs.
+ * enqueue, never block: {@link #statementReceived} queues the immutable record as it is (the writer
+ * encodes it), {@link #sessionEvent} encodes its small record on the caller's thread; a single writer
+ * thread encodes statements, chains, group-commits and signs.
  * Fail closed: when the queue is full or the store is unavailable, statements are refused through
  * their ticket ({@link AuditUnavailableException}, SQLSTATE 53400); service resumes by itself once
  * the store answers again.
@@ -272,12 +273,12 @@ public final class AuditLog implements AutoCloseable {
             return AuditTicket.refused(new AuditUnavailableException(problem));
         }
         String id = nextId();
-        // written directly: the same bytes as Canonical.encode(RecordCodec.statement(id, r, s, binds)), and the
-        // same columns as RecordCodec.project(STATEMENT, ...) of that map, without building it (hot path)
-        byte[] payload = StatementEncoder.statement(id, r, s, binds);
         AuditTicket ticket = new AuditTicket(this, id, r.sessionId(), r.received(), s);
-        Pending p = Pending.record(RecordCodec.STATEMENT, payload, RecordCodec.projectStatement(id, r),
-                s ? ticket : null);
+        // queued unencoded: the writer writes the payload (the same bytes as
+        // Canonical.encode(RecordCodec.statement(id, r, s, binds))) when it takes the record, so the event loop
+        // only allocates and queues here (StatementRecord is immutable)
+        Pending p = Pending.statement(r.received().truncatedTo(java.time.temporal.ChronoUnit.MICROS),
+                () -> encodeStatement(id, r, s), s ? ticket : null);
         if (!s) {
             ticket.pending = p;
         }
@@ -292,6 +293,20 @@ public final class AuditLog implements AutoCloseable {
             ticket.markDurable();
         }
         return ticket;
+    }
+
+    /**
+     * The statement's canonical payload, on the writer thread. The direct encoder writes the same bytes as
+     * the map-based path (StatementEncoderTest); should it ever throw, the record is still written through
+     * the map-based path rather than lost.
+     */
+    private byte[] encodeStatement(String id, StatementRecord r, boolean strict) {
+        try {
+            return StatementEncoder.statement(id, r, strict, binds);
+        } catch (RuntimeException e) {
+            LOG.error("audit: the direct encoder failed on record {}; writing it through the map-based encoder", id, e);
+            return Canonical.encode(RecordCodec.statement(id, r, strict, binds));
+        }
     }
 
     private String admissionProblem() {
@@ -316,8 +331,8 @@ public final class AuditLog implements AutoCloseable {
         if (p.fold == null || p.fold.get() != null) {
             return false;
         }
-        // the bytes of Canonical.encode(RecordCodec.folded(t.received(), o)), written directly
-        return p.tryFold(new Pending.Folded(StatementEncoder.folded(t.received(), o), o.sqlState()));
+        // encoded by the writer: the bytes of Canonical.encode(RecordCodec.folded(t.received(), o))
+        return p.tryFold(new Pending.Folded(t.received(), o));
     }
 
     boolean outcome(AuditTicket t, StatementOutcome o) {

@@ -252,20 +252,22 @@ final class ChainWriter implements Runnable {
         byte[] seqDigits = Long.toString(p.seq).getBytes(StandardCharsets.US_ASCII);
         byte[] typeTail = TYPE_TAILS.computeIfAbsent(p.type, t -> (",\"type\":\"" + t + "\",\"v\":1}")
                 .getBytes(StandardCharsets.UTF_8));
-        Pending.Folded folded = p.claim();
+        Pending.Folded claimed = p.claim();
+        byte[] folded = claimed == null ? null : claimed.payload();
+        byte[] payload = p.payload();
         int len = envelopeHead.length + (folded == null ? PAYLOAD_KEY.length - 1
-                : OUTCOME_KEY.length + folded.payload().length + PAYLOAD_KEY.length)
-                + p.payload.length + SEQ_KEY.length + seqDigits.length + typeTail.length;
+                : OUTCOME_KEY.length + folded.length + PAYLOAD_KEY.length)
+                + payload.length + SEQ_KEY.length + seqDigits.length + typeTail.length;
         byte[] body = new byte[len];
         int at = put(body, 0, envelopeHead, 0);
         if (folded != null) {
             at = put(body, at, OUTCOME_KEY, 0);
-            at = put(body, at, folded.payload(), 0);
+            at = put(body, at, folded, 0);
             at = put(body, at, PAYLOAD_KEY, 0);
         } else {
             at = put(body, at, PAYLOAD_KEY, 1);
         }
-        at = put(body, at, p.payload, 0);
+        at = put(body, at, payload, 0);
         at = put(body, at, SEQ_KEY, 0);
         at = put(body, at, seqDigits, 0);
         put(body, at, typeTail, 0);

@@ -9,11 +9,14 @@ final class Pending {
 
     final Op op;
     final String type;
-    final byte[] payload;
+    /** The canonical payload; for a statement, encoded by the writer when it takes the record ({@link #payload()}). */
+    private byte[] payload;
+    /** A statement record not encoded yet: the event loop only queues it, the writer encodes it. */
+    private Deferred deferred;
     /** The searchable fields (the block header takes the time; a prune block its firstKept). */
     final RecordCodec.Projection projection;
     /** The record's time, as its body states it (micros). */
-    final Instant at;
+    Instant at;
     /** Strict statements: the ticket to mark durable once committed. */
     final AuditTicket ticket;
     /** Commit at once instead of waiting for the batch window. */
@@ -33,8 +36,16 @@ final class Pending {
     final java.util.concurrent.atomic.AtomicReference<Object> fold;
     static final Object CLAIMED = new Object();
 
-    /** An outcome folded into its statement's record: the canonical payload and its SQLSTATE column. */
-    record Folded(byte[] payload, String sqlState) {
+    /** A payload the writer thread encodes when it takes the record, off the producer's event loop. */
+    interface Deferred {
+        byte[] encode();
+    }
+
+    /** An outcome folded into its statement's record, encoded by the writer ({@link StatementEncoder#folded}). */
+    record Folded(java.time.Instant received, StatementOutcome outcome) {
+        byte[] payload() {
+            return StatementEncoder.folded(received, outcome);
+        }
     }
 
     // assigned by the writer
@@ -70,6 +81,27 @@ final class Pending {
             return null;
         }
         return fold.getAndSet(CLAIMED) instanceof Folded f ? f : null;
+    }
+
+    /**
+     * A statement record queued unencoded: {@code at} is its received time (micros), {@code encoder}
+     * writes its canonical payload on the writer thread.
+     */
+    static Pending statement(Instant at, Deferred encoder, AuditTicket strictTicket) {
+        Pending p = new Pending(Op.RECORD, RecordCodec.STATEMENT, null, null, strictTicket, strictTicket != null, false,
+                false, null);
+        p.at = at;
+        p.deferred = encoder;
+        return p;
+    }
+
+    /** The canonical payload (writer thread: encodes a deferred statement once). */
+    byte[] payload() {
+        if (payload == null && deferred != null) {
+            payload = deferred.encode();
+            deferred = null;
+        }
+        return payload;
     }
 
     static Pending record(String type, byte[] payload, RecordCodec.Projection projection, AuditTicket strictTicket) {

@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * Writes the canonical payloads of statement records and of their folded outcomes straight into
- * bytes, for the event loops: the same bytes as {@code Canonical.encode(RecordCodec.statement(...))}
+ * bytes, for the audit writer thread (it used to run on the event loops): the same bytes as {@code Canonical.encode(RecordCodec.statement(...))}
  * and {@code Canonical.encode(RecordCodec.folded(...))}, without building maps, boxing or an
  * intermediate String. The members are written in the order {@link java.util.TreeMap} gives them
  * (String.compareTo), null members left out, exactly as {@link Canonical} does; StatementEncoderTest
@@ -25,10 +25,11 @@ import java.util.Map;
  */
 final class StatementEncoder {
     /**
-     * Sessions kept per thread (least recently used dropped): an event loop serves many sessions at once, and
-     * a miss costs about as much as the old map-based encoding. Some 1 KB each with a CI identity.
+     * Sessions kept per thread (least recently used dropped): the writer thread encodes every session's
+     * statements, and a miss costs about as much as the old map-based encoding. Some 1 KB each with a CI
+     * identity, so at most ~2 MB.
      */
-    static final int SESSIONS_PER_THREAD = 512;
+    static final int SESSIONS_PER_THREAD = 2048;
     /** A buffer grown beyond this for one huge statement is not kept for the thread. */
     private static final int KEEP_BYTES = 64 * 1024;
 
