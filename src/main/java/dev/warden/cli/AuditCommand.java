@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 /** {@code ./warden audit ...}: verify the tamper-evident audit trail, search it, export checkpoints. */
 @Command(name = "audit", description = "Verify, search and export the audit trail.",
         subcommands = {AuditVerifyCommand.class, AuditSearchCommand.class, AuditExportCommand.class,
-                AuditUnsealCommand.class, AuditSealKeygenCommand.class})
+                AuditUnsealCommand.class, AuditSealKeygenCommand.class, AuditCompactCommand.class})
 public final class AuditCommand implements Runnable {
     @Override
     public void run() {

@@ -101,6 +101,27 @@ class AuditCommandTest {
     }
 
     @Test
+    void compactShrinksTheEmbeddedStoreAndTheTrailStillVerifies() throws Exception {
+        Path file = dir.resolve("data/audit.mv.db");
+        long before = Files.size(file);
+        assertThat(run("compact", "--store", storeFile.toString())).as(err).isZero();
+        assertThat(out).contains("compacted " + file);
+        // strict durability: a commit per record, each leaving H2's older copies of the pages behind
+        assertThat(Files.size(file)).isLessThan(before);
+        assertThat(run("verify", "--store", storeFile.toString(), "--public-key", publicKey.toString())).isZero();
+        assertThat(out).contains("ok: instance i-cli: 52 records (1..52) and ");
+    }
+
+    @Test
+    void compactRefusesStoresItDoesNotApplyTo() {
+        assertThat(run("compact", "--store", "jdbc:postgresql://127.0.0.1:1/warden_audit")).isEqualTo(2);
+        assertThat(err).contains("only the embedded H2 store needs compacting").contains("VACUUM");
+        assertThat(run("compact", "--store", dir.resolve("nowhere/audit").toString())).isEqualTo(2);
+        assertThat(err).contains("no audit store at that path");
+        assertThat(dir.resolve("nowhere/audit.mv.db")).doesNotExist();
+    }
+
+    @Test
     void verifyWithTheWrongKeyFails() throws Exception {
         Path other = SigningKeys.publicKeyFileFor(dir.resolve("other.pem"));
         SigningKeys.generate(dir.resolve("other.pem"));
