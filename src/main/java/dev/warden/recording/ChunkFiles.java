@@ -24,7 +24,18 @@ public final class ChunkFiles {
 
     /** {@code <dir>/<instance>/<session>/<chunk, 6 digits>.wrc} */
     public static Path path(Path dir, String instance, String session, int chunk) {
-        return dir.resolve(safe(instance)).resolve(safe(session)).resolve(String.format("%06d.wrc", chunk));
+        return sessionDir(dir, instance, session).resolve(chunkName(chunk));
+    }
+
+    /** {@code <dir>/<instance>/<session>}: the directory of a session's chunks. */
+    static Path sessionDir(Path dir, String instance, String session) {
+        return dir.resolve(safe(instance)).resolve(safe(session));
+    }
+
+    /** {@code <chunk, at least 6 digits>.wrc}, as {@code String.format("%06d.wrc", chunk)} (the writer calls it per page). */
+    static String chunkName(int chunk) {
+        String digits = Integer.toString(chunk);
+        return digits.length() >= 6 ? digits + ".wrc" : "000000".substring(digits.length()) + digits + ".wrc";
     }
 
     /** Session and instance ids become directory names: anything but [A-Za-z0-9._-] is replaced. */

@@ -103,6 +103,9 @@ public final class Recorder implements AutoCloseable {
         int sealed;
         long totalMessages;
         boolean started;
+        /** The session's chunk directory, and whether the writer has made sure it exists. */
+        Path dir;
+        boolean dirMade;
 
         SessionState(String instance, String session, String target) {
             this.instance = instance;
@@ -406,17 +409,19 @@ public final class Recorder implements AutoCloseable {
             if (Zstd.isError(n)) {
                 throw new IOException("zstd: " + Zstd.getErrorName(n));
             }
-            Path file = ChunkFiles.path(settings.directory(), s.instance, s.session, s.chunk);
-            Files.createDirectories(file.getParent());
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-                if (ch.size() != s.fileLength) {
-                    ch.truncate(s.fileLength); // a write that failed half-way is written again from its start
-                }
-                ch.position(s.fileLength);
-                ByteBuffer b = ByteBuffer.wrap(ioBuffer, 0, n);
-                while (b.hasRemaining()) {
-                    ch.write(b);
-                }
+            if (s.dir == null) {
+                s.dir = ChunkFiles.sessionDir(settings.directory(), s.instance, s.session);
+            }
+            if (!s.dirMade) { // once per session, not per page: it was a mkdir and a thrown exception each time
+                Files.createDirectories(s.dir);
+                s.dirMade = true;
+            }
+            Path file = s.dir.resolve(ChunkFiles.chunkName(s.chunk));
+            try {
+                append(file, s.fileLength, n);
+            } catch (java.nio.file.NoSuchFileException gone) { // the directory was removed meanwhile
+                Files.createDirectories(s.dir);
+                append(file, s.fileLength, n);
             }
             if (s.sha == null) {
                 s.sha = sha();
@@ -443,6 +448,20 @@ public final class Recorder implements AutoCloseable {
         }
         if (written.remove(p) != null || p.data() == null) {
             release(p.budget());
+        }
+    }
+
+    /** Writes the first {@code n} bytes of the I/O buffer to {@code file} at {@code at}. */
+    private void append(Path file, long at, int n) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            if (ch.size() != at) {
+                ch.truncate(at); // a write that failed half-way is written again from its start
+            }
+            ch.position(at);
+            ByteBuffer b = ByteBuffer.wrap(ioBuffer, 0, n);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
         }
     }
 
