@@ -6,11 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code ./warden audit compact}: gives the embedded H2 store's unused space back to the file system,
@@ -22,43 +19,34 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "compact", description = "Shrink the embedded H2 audit store's file to its live data (Warden must be "
         + "stopped). PostgreSQL stores reclaim space with VACUUM instead.")
-final class AuditCompactCommand implements Callable<Integer> {
+final class AuditCompactCommand extends ToolCommand {
     @Mixin
     AuditCommand.StoreOptions store = new AuditCommand.StoreOptions();
 
-    @Spec
-    CommandSpec spec;
+    @Override
+    String toolName() {
+        return "audit compact";
+    }
 
     @Override
-    public Integer call() {
-        PrintWriter o = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        try {
-            AuditSettings.Store s = store.resolveStore();
-            String prefix = "jdbc:h2:file:";
-            if (!s.url().startsWith(prefix)) {
-                err.println("warden audit compact: only the embedded H2 store needs compacting; " + s.url()
-                        + " is not one (PostgreSQL returns the space of pruned rows with VACUUM)");
-                err.flush();
-                return 2;
-            }
-            String path = s.url().substring(prefix.length());
-            int semi = path.indexOf(';');
-            Path file = Path.of((semi < 0 ? path : path.substring(0, semi)) + ".mv.db");
-            long before = Files.exists(file) ? Files.size(file) : -1;
-            long t0 = System.nanoTime();
-            try (Connection c = store.connect(); Statement st = c.createStatement()) {
-                st.execute("SHUTDOWN COMPACT");
-            }
-            long after = Files.size(file);
-            o.printf("compacted %s: %,d bytes -> %,d bytes (%.1f s)%n", file, before, after,
-                    (System.nanoTime() - t0) / 1e9);
-            o.flush();
-            return 0;
-        } catch (Exception e) {
-            err.println("warden audit compact: " + e.getMessage());
-            err.flush();
-            return 2;
+    int run(PrintWriter o, PrintWriter err) throws Exception {
+        AuditSettings.Store s = store.resolveStore();
+        String prefix = "jdbc:h2:file:";
+        if (!s.url().startsWith(prefix)) {
+            return fail("only the embedded H2 store needs compacting; " + s.url()
+                    + " is not one (PostgreSQL returns the space of pruned rows with VACUUM)", 2);
         }
+        String path = s.url().substring(prefix.length());
+        int semi = path.indexOf(';');
+        Path file = Path.of((semi < 0 ? path : path.substring(0, semi)) + ".mv.db");
+        long before = Files.exists(file) ? Files.size(file) : -1;
+        long t0 = System.nanoTime();
+        try (Connection c = store.connect(); Statement st = c.createStatement()) {
+            st.execute("SHUTDOWN COMPACT");
+        }
+        long after = Files.size(file);
+        o.printf("compacted %s: %,d bytes -> %,d bytes (%.1f s)%n", file, before, after,
+                (System.nanoTime() - t0) / 1e9);
+        return 0;
     }
 }

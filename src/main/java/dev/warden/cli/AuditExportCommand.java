@@ -9,16 +9,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "export-checkpoint", description = "Write the newest signed checkpoint of each chain to a small file "
         + "for the auditor to keep (two lines each: the signed JSON, the base64 Ed25519 signature).")
-final class AuditExportCommand implements Callable<Integer> {
+final class AuditExportCommand extends ToolCommand {
     @Mixin
     AuditCommand.StoreOptions store = new AuditCommand.StoreOptions();
 
@@ -28,13 +25,13 @@ final class AuditExportCommand implements Callable<Integer> {
     @Option(names = "--instance", description = "Only this Warden instance's chain.")
     String instance;
 
-    @Spec
-    CommandSpec spec;
+    @Override
+    String toolName() {
+        return "audit export-checkpoint";
+    }
 
     @Override
-    public Integer call() {
-        PrintWriter o = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+    int run(PrintWriter o, PrintWriter err) throws Exception {
         try (Connection c = store.connect()) {
             List<Checkpoint> latest = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT body, signature FROM audit_checkpoint c WHERE number = "
@@ -50,20 +47,16 @@ final class AuditExportCommand implements Callable<Integer> {
                 }
             }
             if (latest.isEmpty()) {
-                err.println("warden audit export-checkpoint: the store holds no checkpoints"
-                        + (instance == null ? "" : " for instance " + instance));
-                err.flush();
-                return 1;
+                return fail("the store holds no checkpoints"
+                        + (instance == null ? "" : " for instance " + instance), 1);
             }
             if (!store.publicKeys.isEmpty() || store.config != null) {
                 var keys = store.resolveKeys();
                 for (Checkpoint cp : latest) {
                     if (keys.stream().noneMatch(cp::verifies)) {
-                        err.println("warden audit export-checkpoint: " + cp + " does not verify with the given public "
+                        return fail(cp + " does not verify with the given public "
                                 + "key (it names key " + cp.keyId() + ", given "
-                                + String.join(", ", keys.stream().map(SigningKeys::keyId).toList()) + "); not exported");
-                        err.flush();
-                        return 1;
+                                + String.join(", ", keys.stream().map(SigningKeys::keyId).toList()) + "); not exported", 1);
                     }
                 }
             }
@@ -71,12 +64,9 @@ final class AuditExportCommand implements Callable<Integer> {
             for (Checkpoint cp : latest) {
                 o.println("exported " + cp + " to " + out);
             }
-            o.flush();
             return 0;
         } catch (Exception e) {
-            err.println("warden audit export-checkpoint: " + e.getMessage());
-            err.flush();
-            return 2;
+            return fail(e.getMessage(), 2);
         }
     }
 }

@@ -11,13 +11,10 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code ./warden audit unseal --key PRIVATE_KEYSET RECORD_ID}: shows the original values of the
@@ -26,7 +23,7 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "unseal", description = "Show the original values of the masked cells of one statement "
         + "(sealed with masking.sealOriginals), using the auditors' private Tink keyset.")
-final class AuditUnsealCommand implements Callable<Integer> {
+final class AuditUnsealCommand extends ToolCommand {
     @Mixin
     AuditCommand.StoreOptions store = new AuditCommand.StoreOptions();
 
@@ -40,13 +37,13 @@ final class AuditUnsealCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "RECORD_ID", description = "The statement record's id (or its outcome record's id).")
     String recordId;
 
-    @Spec
-    CommandSpec spec;
+    @Override
+    String toolName() {
+        return "audit unseal";
+    }
 
     @Override
-    public Integer call() {
-        PrintWriter o = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+    int run(PrintWriter o, PrintWriter err) throws Exception {
         try {
             var keyset = SealedOriginals.readPrivateKeyset(key);
             String statementId = recordId;
@@ -72,37 +69,28 @@ final class AuditUnsealCommand implements Callable<Integer> {
                 }
             }
             if (!found) {
-                err.println("warden audit unseal: no record " + recordId + " in the audit store");
-                err.flush();
-                return 1;
+                return fail("no record " + recordId + " in the audit store", 1);
             }
             if (sealed == null) {
-                err.println("warden audit unseal: record " + recordId + " has no sealed originals (nothing was masked, "
-                        + "or masking.sealOriginals was off for its target)");
-                err.flush();
-                return 1;
+                return fail("record " + recordId + " has no sealed originals (nothing was masked, "
+                        + "or masking.sealOriginals was off for its target)", 1);
             }
             String doc;
             try {
                 doc = SealedOriginals.unseal(keyset, sealed, statementId);
             } catch (GeneralSecurityException e) {
-                err.println("warden audit unseal: cannot open the sealed originals of " + recordId + " with " + key
+                return fail("cannot open the sealed originals of " + recordId + " with " + key
                         + ": the key is not the private half of the public keyset Warden sealed them with (or the "
-                        + "record was altered)");
-                err.flush();
-                return 1;
+                        + "record was altered)", 1);
             }
             if (json) {
                 o.println(doc);
             } else {
                 print(o, Canonical.decodeObject(doc.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             }
-            o.flush();
             return 0;
         } catch (Exception e) {
-            err.println("warden audit unseal: " + e.getMessage());
-            err.flush();
-            return 2;
+            return fail(e.getMessage(), 2);
         }
     }
 
