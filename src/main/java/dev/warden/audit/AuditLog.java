@@ -277,7 +277,7 @@ public final class AuditLog implements AutoCloseable {
         // queued unencoded: the writer writes the payload (the same bytes as
         // Canonical.encode(RecordCodec.statement(id, r, s, binds))) when it takes the record, so the event loop
         // only allocates and queues here (StatementRecord is immutable)
-        Pending p = Pending.statement(r.received().truncatedTo(java.time.temporal.ChronoUnit.MICROS),
+        Pending p = Pending.statement(RecordCodec.statementAt(r),
                 () -> encodeStatement(id, r, s), s ? ticket : null);
         if (!s) {
             ticket.pending = p;

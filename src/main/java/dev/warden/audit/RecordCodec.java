@@ -245,17 +245,11 @@ final class RecordCodec {
     }
 
     /**
-     * The columns of a statement record straight from the record: exactly
-     * {@code project(STATEMENT, statement(id, r, strict, binds))}, without building the payload (the hot path).
+     * A statement record's time as its block states it: exactly {@code project(STATEMENT, statement(...)).at()},
+     * without building the payload (the event loop queues the record with it; the writer encodes the rest).
      */
-    static Projection projectStatement(String id, StatementRecord r) {
-        Identity i = r.identity();
-        StatementRecord.Verdict v = r.verdict();
-        return new Projection(STATEMENT, null, r.received().truncatedTo(java.time.temporal.ChronoUnit.MICROS),
-                col(id), col(r.sessionId()), null, null,
-                col(i == null ? null : i.subject()), col(i == null ? null : i.issuer()),
-                col(i == null ? null : i.ci().get("repository")), col(i == null ? null : i.ci().get("actor")),
-                col(r.target()), col(r.clientAddress()), col(v == null ? null : v.decision()), null);
+    static java.time.Instant statementAt(StatementRecord r) {
+        return r.received().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     }
 
     private static Instant toInstant(Object o) {

@@ -65,8 +65,6 @@ final class AuditExportCommand extends ToolCommand {
                 o.println("exported " + cp + " to " + out);
             }
             return 0;
-        } catch (Exception e) {
-            return fail(e.getMessage(), 2);
         }
     }
 }

@@ -23,27 +23,23 @@ final class AuditSealKeygenCommand extends ToolCommand {
 
     @Override
     int run(PrintWriter o, PrintWriter err) throws Exception {
-        try {
-            Files.createDirectories(out);
-            Path priv = out.resolve("seal-private.json");
-            Path pub = out.resolve("seal-public.json");
-            if (Files.exists(priv) || Files.exists(pub)) {
-                return fail(out + " holds a seal keyset already; not overwritten", 1);
-            }
-            String[] pair = SealedOriginals.generate();
-            Files.createFile(priv);
-            try {
-                Files.setPosixFilePermissions(priv, PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException ignored) {
-                // not a POSIX file system
-            }
-            Files.writeString(priv, pair[0] + "\n", StandardCharsets.UTF_8);
-            Files.writeString(pub, pair[1] + "\n", StandardCharsets.UTF_8);
-            o.println("wrote " + priv + " (PRIVATE: give it to the auditors; never keep it on the Warden host)");
-            o.println("wrote " + pub + " (public: targets.<name>.masking.sealOriginals.publicKeyset)");
-            return 0;
-        } catch (Exception e) {
-            return fail(e.getMessage(), 2);
+        Files.createDirectories(out);
+        Path priv = out.resolve("seal-private.json");
+        Path pub = out.resolve("seal-public.json");
+        if (Files.exists(priv) || Files.exists(pub)) {
+            return fail(out + " holds a seal keyset already; not overwritten", 1);
         }
+        String[] pair = SealedOriginals.generate();
+        Files.createFile(priv);
+        try {
+            Files.setPosixFilePermissions(priv, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException ignored) {
+            // not a POSIX file system
+        }
+        Files.writeString(priv, pair[0] + "\n", StandardCharsets.UTF_8);
+        Files.writeString(pub, pair[1] + "\n", StandardCharsets.UTF_8);
+        o.println("wrote " + priv + " (PRIVATE: give it to the auditors; never keep it on the Warden host)");
+        o.println("wrote " + pub + " (public: targets.<name>.masking.sealOriginals.publicKeyset)");
+        return 0;
     }
 }

@@ -44,54 +44,50 @@ final class AuditUnsealCommand extends ToolCommand {
 
     @Override
     int run(PrintWriter o, PrintWriter err) throws Exception {
-        try {
-            var keyset = SealedOriginals.readPrivateKeyset(key);
-            String statementId = recordId;
-            String sealed = null;
-            boolean found = false;
-            try (Connection c = store.connect()) {
-                dev.warden.audit.StoredRecord r = dev.warden.audit.RecordScan.byId(c, recordId);
-                if (r != null) {
-                    found = true;
-                    Map<String, Object> body = r.envelope();
-                    Map<String, Object> payload = map(body.get("payload"));
-                    if ("outcome".equals(r.type())) {
-                        statementId = String.valueOf(payload.get("statement"));
-                        sealed = str(payload.get("sealedOriginals"));
-                    } else {
-                        Map<String, Object> folded = map(body.get("outcome"));
-                        sealed = folded == null ? null : str(folded.get("sealedOriginals"));
-                        if (sealed == null) {
-                            dev.warden.audit.StoredRecord out = dev.warden.audit.RecordScan.outcomeOf(c, r);
-                            sealed = out == null ? null : str(map(out.payload()).get("sealedOriginals"));
-                        }
+        var keyset = SealedOriginals.readPrivateKeyset(key);
+        String statementId = recordId;
+        String sealed = null;
+        boolean found = false;
+        try (Connection c = store.connect()) {
+            dev.warden.audit.StoredRecord r = dev.warden.audit.RecordScan.byId(c, recordId);
+            if (r != null) {
+                found = true;
+                Map<String, Object> body = r.envelope();
+                Map<String, Object> payload = map(body.get("payload"));
+                if ("outcome".equals(r.type())) {
+                    statementId = String.valueOf(payload.get("statement"));
+                    sealed = str(payload.get("sealedOriginals"));
+                } else {
+                    Map<String, Object> folded = map(body.get("outcome"));
+                    sealed = folded == null ? null : str(folded.get("sealedOriginals"));
+                    if (sealed == null) {
+                        dev.warden.audit.StoredRecord out = dev.warden.audit.RecordScan.outcomeOf(c, r);
+                        sealed = out == null ? null : str(map(out.payload()).get("sealedOriginals"));
                     }
                 }
             }
-            if (!found) {
-                return fail("no record " + recordId + " in the audit store", 1);
-            }
-            if (sealed == null) {
-                return fail("record " + recordId + " has no sealed originals (nothing was masked, "
-                        + "or masking.sealOriginals was off for its target)", 1);
-            }
-            String doc;
-            try {
-                doc = SealedOriginals.unseal(keyset, sealed, statementId);
-            } catch (GeneralSecurityException e) {
-                return fail("cannot open the sealed originals of " + recordId + " with " + key
-                        + ": the key is not the private half of the public keyset Warden sealed them with (or the "
-                        + "record was altered)", 1);
-            }
-            if (json) {
-                o.println(doc);
-            } else {
-                print(o, Canonical.decodeObject(doc.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-            }
-            return 0;
-        } catch (Exception e) {
-            return fail(e.getMessage(), 2);
         }
+        if (!found) {
+            return fail("no record " + recordId + " in the audit store", 1);
+        }
+        if (sealed == null) {
+            return fail("record " + recordId + " has no sealed originals (nothing was masked, "
+                    + "or masking.sealOriginals was off for its target)", 1);
+        }
+        String doc;
+        try {
+            doc = SealedOriginals.unseal(keyset, sealed, statementId);
+        } catch (GeneralSecurityException e) {
+            return fail("cannot open the sealed originals of " + recordId + " with " + key
+                    + ": the key is not the private half of the public keyset Warden sealed them with (or the "
+                    + "record was altered)", 1);
+        }
+        if (json) {
+            o.println(doc);
+        } else {
+            print(o, Canonical.decodeObject(doc.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        return 0;
     }
 
     private static void print(PrintWriter o, Map<String, Object> doc) {
