@@ -53,6 +53,10 @@ final class ChainWriter implements Runnable {
     private long recordsSinceCp;
     private long lastCpNanos = System.nanoTime();
     private Connection conn;
+    /** Compaction of an embedded H2 store through {@link #conn}, or null. */
+    private EmbeddedCompaction compaction;
+    /** Bytes of blocks the last {@link #write} committed. */
+    private long lastWriteBytes;
     private List<Pending> retry = List.of();
     private List<Checkpoint> retryCps = List.of();
     private boolean finished;
@@ -235,6 +239,9 @@ final class ChainWriter implements Runnable {
                     return;
                 }
                 committed(records, cps);
+                if (compaction != null) {
+                    compaction.committed(lastWriteBytes);
+                }
             }
             finished = last;
             if (control != null && control.op == Pending.Op.CHECKPOINT) {
@@ -301,10 +308,8 @@ final class ChainWriter implements Runnable {
     private void write(List<Pending> records, List<Checkpoint> cps) throws SQLException {
         busySince = System.nanoTime() | 1;
         try {
-            if (conn == null) {
-                conn = sql.store().connect();
-            }
-            sql.insert(conn, instanceId, records, cps);
+            connection();
+            lastWriteBytes = sql.insert(conn, instanceId, records, cps);
             conn.commit();
             commits.incrementAndGet();
         } catch (SQLException e) {
@@ -368,9 +373,7 @@ final class ChainWriter implements Runnable {
     private boolean recover() {
         busySince = 0;
         try {
-            if (conn == null) {
-                conn = sql.store().connect();
-            }
+            connection();
             if (!retry.isEmpty() || !retryCps.isEmpty()) {
                 Boolean done = sql.alreadyCommitted(conn, instanceId, retry, retryCps);
                 if (done == null) {
@@ -407,6 +410,7 @@ final class ChainWriter implements Runnable {
     Connection connection() throws SQLException {
         if (conn == null) {
             conn = sql.store().connect();
+            compaction = sql.store().postgres() ? null : EmbeddedCompaction.of(conn);
         }
         return conn;
     }
@@ -425,6 +429,7 @@ final class ChainWriter implements Runnable {
                 // already broken
             }
             conn = null;
+            compaction = null;
         }
     }
 

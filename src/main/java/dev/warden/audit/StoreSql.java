@@ -48,9 +48,10 @@ final class StoreSql {
     /**
      * Appends the records as blocks and the checkpoints, in the caller's transaction. A block ends
      * where a checkpoint falls, so that retention (which removes whole blocks up to a checkpoint)
-     * removes exactly the records before it.
+     * removes exactly the records before it. Returns the stored bytes of the blocks.
      */
-    void insert(Connection c, String instance, List<Pending> records, List<Checkpoint> cps) throws SQLException {
+    long insert(Connection c, String instance, List<Pending> records, List<Checkpoint> cps) throws SQLException {
+        long stored = 0;
         if (!records.isEmpty()) {
             java.util.Set<Long> cut = new java.util.HashSet<>();
             for (Checkpoint cp : cps) {
@@ -65,7 +66,7 @@ final class StoreSql {
                     boolean end = i == records.size() - 1 || cut.contains(p.seq)
                             || bytes + RecordBlock.frameSize(records.get(i + 1).body.length) > BLOCK_BYTES;
                     if (end) {
-                        addBlock(ps, instance, records, from, i + 1, !store.postgres(), scratch);
+                        stored += addBlock(ps, instance, records, from, i + 1, !store.postgres(), scratch);
                         from = i + 1;
                         bytes = 0;
                     }
@@ -75,9 +76,11 @@ final class StoreSql {
             scratch.trim();
         }
         insertCheckpoints(c, cps);
+        return stored;
     }
 
-    private static void addBlock(PreparedStatement ps, String instance, List<Pending> records, int from, int to,
+    /** Adds one block to the batch; returns its stored size in bytes. */
+    private static int addBlock(PreparedStatement ps, String instance, List<Pending> records, int from, int to,
                                  boolean compress, RecordBlock.Scratch scratch) throws SQLException {
         Instant min = records.get(from).at;
         Instant max = min;
@@ -103,8 +106,10 @@ final class StoreSql {
         } else {
             ps.setLong(6, pruneTo);
         }
-        ps.setBytes(7, RecordBlock.encode(records, from, to, compress, scratch));
+        byte[] block = RecordBlock.encode(records, from, to, compress, scratch);
+        ps.setBytes(7, block);
         ps.addBatch();
+        return block.length;
     }
 
     /** Appends already stored records as one block (the v1 migration). */
