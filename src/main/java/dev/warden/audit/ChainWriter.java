@@ -240,7 +240,13 @@ final class ChainWriter implements Runnable {
                 }
                 committed(records, cps);
                 if (compaction != null) {
-                    compaction.committed(lastWriteBytes);
+                    // a step that hangs counts as a stuck writer: statements are refused after strictTimeout
+                    busySince = System.nanoTime() | 1;
+                    try {
+                        compaction.committed(lastWriteBytes);
+                    } finally {
+                        busySince = 0;
+                    }
                 }
             }
             finished = last;

@@ -75,7 +75,7 @@ final class EmbeddedCompaction {
     /**
      * Counts a commit that stored {@code blockBytes} of audit blocks, and runs a compaction step when
      * one is due. Runs on the writer thread after the commit's tickets are released. A failing step
-     * is logged once and compaction stops; the records are already committed.
+     * is logged and compaction stops for this connection; the records are already committed.
      */
     void committed(long blockBytes) {
         bytesSince += blockBytes;

@@ -8,15 +8,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "search", description = "List audit records, oldest first, a page at a time.")
-final class AuditSearchCommand implements Callable<Integer> {
+final class AuditSearchCommand extends ToolCommand {
     enum Format { table, json, csv }
 
     private static final List<String> COLUMNS = List.of("time", "instance", "seq", "kind", "event", "session",
@@ -59,13 +56,13 @@ final class AuditSearchCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "table", description = "table (default), json (one JSON object per line) or csv.")
     Format format;
 
-    @Spec
-    CommandSpec spec;
+    @Override
+    String toolName() {
+        return "audit search";
+    }
 
     @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         try (Connection c = store.connect()) {
             AuditSearch.Page page = AuditSearch.search(c, new AuditSearch.Query(identity,
                     AuditCommand.parseTime(from, "--from"), AuditCommand.parseTime(to, "--to"), verdict, kind, session,
@@ -88,13 +85,7 @@ final class AuditSearchCommand implements Callable<Integer> {
             if (page.nextCursor() != null) {
                 err.println("more records: add --cursor " + page.nextCursor());
             }
-            out.flush();
-            err.flush();
             return 0;
-        } catch (Exception e) {
-            err.println("warden audit search: " + e.getMessage());
-            err.flush();
-            return 2;
         }
     }
 

@@ -8,16 +8,13 @@ import java.security.PublicKey;
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "verify", description = "Walk every chain and checkpoint signature; report the first broken place. "
         + "Exit status 0 only when everything verifies (1: a problem was found, 2: could not verify).")
-final class AuditVerifyCommand implements Callable<Integer> {
+final class AuditVerifyCommand extends ToolCommand {
     @Mixin
     AuditCommand.StoreOptions store = new AuditCommand.StoreOptions();
 
@@ -42,9 +39,6 @@ final class AuditVerifyCommand implements Callable<Integer> {
             + "(default: recording.directory of --config, when it exists).")
     Path recordings;
 
-    @Spec
-    CommandSpec spec;
-
     private int bundle(PrintWriter out, PrintWriter err) throws Exception {
         List<PublicKey> keys = new ArrayList<>();
         for (Path p : store.publicKeys) {
@@ -60,54 +54,47 @@ final class AuditVerifyCommand implements Callable<Integer> {
             c.problems().forEach(p -> err.println("  " + p));
         }
         c.gaps().forEach(g -> (c.ok() ? out : err).println("  gap — " + g));
-        out.flush();
-        err.flush();
         return c.ok() ? 0 : 1;
     }
 
     @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        try {
-            if (bundle != null) {
-                return bundle(out, err);
-            }
-            List<PublicKey> keys = store.resolveKeys();
-            List<Checkpoint> exported = new ArrayList<>();
-            for (Path p : checkpoints) {
-                exported.addAll(Checkpoint.readFile(p));
-            }
-            AuditVerifier.Options o = new AuditVerifier.Options(AuditCommand.parseTime(from, "--from"),
-                    AuditCommand.parseTime(to, "--to"), exported, instance);
-            AuditVerifier.Report r;
-            try (Connection c = store.connect()) {
-                r = AuditVerifier.verify(c, keys, o);
-            }
-            if (r.chains().isEmpty()) {
-                out.println("the audit store holds no records");
-            }
-            for (AuditVerifier.ChainReport chain : r.chains()) {
-                (chain.ok() ? out : err).println((chain.ok() ? "ok: " : "FAILED: ") + chain.summary());
-            }
-            Path dir = recordings != null ? recordings : store.config == null ? null
-                    : dev.warden.config.RecordingSection.fromConfigFile(store.config).directory();
-            boolean recOk = true;
-            if (dir != null && java.nio.file.Files.isDirectory(dir)) {
-                dev.warden.recording.RecordingVerifier.Report rr;
-                try (Connection c = store.connect()) {
-                    rr = dev.warden.recording.RecordingVerifier.verify(c, dir);
-                }
-                recOk = rr.ok();
-                (recOk ? out : err).println((recOk ? "ok: " : "FAILED: ") + rr.summary());
-            }
-            out.flush();
-            err.flush();
-            return r.ok() && recOk ? 0 : 1;
-        } catch (Exception e) {
-            err.println("warden audit verify: " + e.getMessage());
-            err.flush();
-            return 2;
+    String toolName() {
+        return "audit verify";
+    }
+
+    @Override
+    int run(PrintWriter out, PrintWriter err) throws Exception {
+        if (bundle != null) {
+            return bundle(out, err);
         }
+        List<PublicKey> keys = store.resolveKeys();
+        List<Checkpoint> exported = new ArrayList<>();
+        for (Path p : checkpoints) {
+            exported.addAll(Checkpoint.readFile(p));
+        }
+        AuditVerifier.Options o = new AuditVerifier.Options(AuditCommand.parseTime(from, "--from"),
+                AuditCommand.parseTime(to, "--to"), exported, instance);
+        AuditVerifier.Report r;
+        try (Connection c = store.connect()) {
+            r = AuditVerifier.verify(c, keys, o);
+        }
+        if (r.chains().isEmpty()) {
+            out.println("the audit store holds no records");
+        }
+        for (AuditVerifier.ChainReport chain : r.chains()) {
+            (chain.ok() ? out : err).println((chain.ok() ? "ok: " : "FAILED: ") + chain.summary());
+        }
+        Path dir = recordings != null ? recordings : store.config == null ? null
+                : dev.warden.config.RecordingSection.fromConfigFile(store.config).directory();
+        boolean recOk = true;
+        if (dir != null && java.nio.file.Files.isDirectory(dir)) {
+            dev.warden.recording.RecordingVerifier.Report rr;
+            try (Connection c = store.connect()) {
+                rr = dev.warden.recording.RecordingVerifier.verify(c, dir);
+            }
+            recOk = rr.ok();
+            (recOk ? out : err).println((recOk ? "ok: " : "FAILED: ") + rr.summary());
+        }
+        return r.ok() && recOk ? 0 : 1;
     }
 }
