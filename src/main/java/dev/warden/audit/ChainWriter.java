@@ -55,8 +55,6 @@ final class ChainWriter implements Runnable {
     private Connection conn;
     /** Compaction of an embedded H2 store through {@link #conn}, or null. */
     private EmbeddedCompaction compaction;
-    /** Bytes of blocks the last {@link #write} committed. */
-    private long lastWriteBytes;
     private List<Pending> retry = List.of();
     private List<Checkpoint> retryCps = List.of();
     private boolean finished;
@@ -216,8 +214,9 @@ final class ChainWriter implements Runnable {
                 cps.add(sign());
             }
             if (!records.isEmpty() || !cps.isEmpty()) {
+                long stored;
                 try {
-                    write(records, cps);
+                    stored = write(records, cps);
                 } catch (SQLException e) {
                     // the rest of the batch waits with the failed part; requests in it fail
                     List<Pending> controls = new ArrayList<>();
@@ -243,7 +242,7 @@ final class ChainWriter implements Runnable {
                     // a step that hangs counts as a stuck writer: statements are refused after strictTimeout
                     busySince = System.nanoTime() | 1;
                     try {
-                        compaction.committed(lastWriteBytes);
+                        compaction.committed(stored);
                     } finally {
                         busySince = 0;
                     }
@@ -310,14 +309,15 @@ final class ChainWriter implements Runnable {
         return cp;
     }
 
-    /** Writes and commits in one transaction. */
-    private void write(List<Pending> records, List<Checkpoint> cps) throws SQLException {
+    /** Writes and commits in one transaction; returns the stored bytes of the blocks. */
+    private long write(List<Pending> records, List<Checkpoint> cps) throws SQLException {
         busySince = System.nanoTime() | 1;
         try {
             connection();
-            lastWriteBytes = sql.insert(conn, instanceId, records, cps);
+            long stored = sql.insert(conn, instanceId, records, cps);
             conn.commit();
             commits.incrementAndGet();
+            return stored;
         } catch (SQLException e) {
             closeConnection();
             throw e;

@@ -45,7 +45,6 @@ final class EmbeddedCompaction {
     private final MVStore mv;
     private int commits;
     private long bytesSince;
-    private long steps;
     private boolean failed;
 
     private EmbeddedCompaction(MVStore mv) {
@@ -90,17 +89,11 @@ final class EmbeddedCompaction {
         try {
             if (mv.compact(TARGET_FILL_RATE, budget)) {
                 mv.commit();
-                steps++;
             }
         } catch (RuntimeException e) {
             failed = true;
             LOG.warn("audit store: compacting the embedded store failed, no further compaction while running "
                     + "(`warden audit compact` with Warden stopped reclaims the space): {}", e.toString());
         }
-    }
-
-    /** Compaction steps that moved data so far. */
-    long steps() {
-        return steps;
     }
 }
