@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
  * <p>Why it is needed: H2's MVStore writes every commit as a new chunk, and a chunk's space is
  * freed only when nothing in it is live. Each audit commit's chunk holds a live leaf (a block row),
  * so without help no chunk is ever freed: H2 keeps one chunk descriptor in memory per commit
- * (~250 bytes of heap; 720,000 an hour at 200 commits a second) and the file grows to ~2.3× the
- * data. H2's own background compaction only runs when commits are not written at once
+ * (~250 bytes of heap; 720,000 an hour at 200 commits a second) and the file grows to 2.4–3.6
+ * times the data. H2's own background compaction only runs when commits are not written at once
  * ({@code WRITE_DELAY > 0}), which the audit cannot allow (a commit must reach the file before it
  * returns). So the writer thread does it: every {@link #EVERY_COMMITS} commits it asks H2 to move
  * the live pages of old, sparse chunks into a new chunk, bounded by a byte budget, and commits
