@@ -238,11 +238,11 @@ final class ChainWriter implements Runnable {
                     return;
                 }
                 committed(records, cps);
-                if (compaction != null) {
+                if (compaction != null && compaction.committed(stored)) {
                     // a step that hangs counts as a stuck writer: statements are refused after strictTimeout
                     busySince = System.nanoTime() | 1;
                     try {
-                        compaction.committed(stored);
+                        compaction.step();
                     } finally {
                         busySince = 0;
                     }
