@@ -69,6 +69,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final WriteCoalescer toClient = new WriteCoalescer();
     private final WriteCoalescer toUpstream = new WriteCoalescer();
     private final SessionAudit audit;
+    private final ReadClock clock = new ReadClock();
     /** Null unless the session is recorded: then every message in both directions is copied to it. */
     private dev.warden.recording.SessionTap rec;
     /** Null unless the target masks data: then every server message passes through it. */
@@ -78,7 +79,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         this.gw = gw;
         this.login = new ClientLogin(gw, this, decoder);
         this.blocker = new StatementBlocker(gw.random());
-        this.audit = new SessionAudit(gw.audit(), gw.newSessionId());
+        this.audit = new SessionAudit(gw.audit(), gw.newSessionId(), clock);
+    }
+
+    /** The session's time, read once per network read (event loop only). */
+    ReadClock clock() {
+        return clock;
     }
 
     public String targetName() {
@@ -167,6 +173,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        clock.readStarted();
         if (state == State.CLOSED) {
             ReferenceCountUtil.release(msg instanceof StartupFrame f ? f.bytes() : msg);
             return;
@@ -192,6 +199,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        clock.readFinished();
+        ctx.fireChannelReadComplete();
+    }
+
     /** Called by {@link ClientLogin} once the client has proved who it is and named a usable target. */
     void loggedIn(Identity who, Target t, String role, Map<String, String> params) {
         this.userName = who.grant();
@@ -204,7 +217,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         masker = tm == null ? null : new dev.warden.masking.ResultMasker(tm, who, targetFact);
         dev.warden.recording.Recorder recorder = gw.recorder();
         rec = recorder == null ? null : recorder.open(audit.sessionId(), ctx.executor(), who, t.name(),
-                audit.clientAddress(), this::recordingCaughtUp);
+                audit.clientAddress(), this::recordingCaughtUp, clock::nanos);
         upstream = UpstreamConnection.open(gw, t, role, params, ctx.channel(), this, masker);
     }
 
@@ -398,7 +411,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         track(rt, index);
         for (StatementUnit u : rt.units()) {
             if (u.frameIndex >= index) {
-                u.notRun(sqlState, message);
+                u.notRun(clock.instant(), sqlState, message);
             }
         }
         if (blocker.block(rt.frames(), index, sqlState, message, hint, upstream.channel())) {
@@ -436,6 +449,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void upstreamMessage(ByteBuf frame) {
+        clock.readStarted();
         byte type = frame.getByte(frame.readerIndex());
         if (type == Wire.ERROR_RESPONSE && blocker.expectsError()) {
             frame = blocker.rewrite(frame, ctx.alloc());
@@ -475,6 +489,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void upstreamReadComplete() {
+        clock.readFinished();
         toClient.emit(ctx);
         ctx.flush();
         if (!ctx.channel().isWritable() || (rec != null && rec.congested())) {

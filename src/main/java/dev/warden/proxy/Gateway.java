@@ -394,11 +394,22 @@ public final class Gateway implements AutoCloseable {
      * makes plain threads, on which Netty's per-thread state (its object recycler, the buffer pool's
      * thread cache lookups, FastThreadLocal) takes its slow path on every message. Netty's own factory
      * makes FastThreadLocalThreads (docs/performance.md, run 11). Shut down in {@link #close()}.
+     *
+     * <p>I/O ratio 100: after each pass over the ready sockets the loop runs its queued tasks without a
+     * time budget. With Netty's default (50) it reads the clock around every pass to budget them, two
+     * to three clock reads a transaction for nothing: Warden's tasks are short (a recording flush, an
+     * audit writer's callback), and none of them loops.
      */
     private static io.netty.channel.EventLoopGroup eventLoops(int threads, boolean epoll) {
         var factory = new io.netty.util.concurrent.DefaultThreadFactory("warden-loop", true);
-        return epoll ? new io.netty.channel.epoll.EpollEventLoopGroup(threads, factory)
-                : new io.netty.channel.nio.NioEventLoopGroup(threads, factory);
+        if (epoll) {
+            var group = new io.netty.channel.epoll.EpollEventLoopGroup(threads, factory);
+            group.setIoRatio(100);
+            return group;
+        }
+        var group = new io.netty.channel.nio.NioEventLoopGroup(threads, factory);
+        group.setIoRatio(100);
+        return group;
     }
 
     /** Tells every client why its session ends (57P01), then stops the listener and the routes. */

@@ -5,7 +5,6 @@ import dev.warden.wire.BackendMessage;
 import dev.warden.wire.Wire;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -27,15 +26,20 @@ final class OutcomeTracker {
     private static final byte FUNCTION_CALL_RESPONSE = 'V';
 
     private final ArrayDeque<StatementUnit> inFlight = new ArrayDeque<>();
+    private final ReadClock clock;
     /** Sync groups sent upstream so far, and answered (ReadyForQuery) so far. */
     private long sent;
     private long answered;
     private long statements;
 
+    OutcomeTracker(ReadClock clock) {
+        this.clock = clock;
+    }
+
     /** A statement goes upstream now, in the current sync group. */
     void forwarded(StatementUnit u) {
         u.group = sent;
-        u.forwarded = Instant.now();
+        u.forwarded = clock.instant();
         statements++;
         inFlight.addLast(u);
     }
@@ -76,26 +80,26 @@ final class OutcomeTracker {
             case COMMAND_COMPLETE -> {
                 if (head != null) {
                     head.bytes += frame.readableBytes();
-                    inFlight.removeFirst().succeeded(tag(frame));
+                    inFlight.removeFirst().succeeded(clock.instant(), tag(frame));
                 }
             }
             case EMPTY_QUERY, PORTAL_SUSPENDED, FUNCTION_CALL_RESPONSE -> {
                 if (head != null) {
                     head.bytes += frame.readableBytes();
-                    inFlight.removeFirst().succeeded(type == EMPTY_QUERY ? "EMPTY" : type == PORTAL_SUSPENDED
+                    inFlight.removeFirst().succeeded(clock.instant(), type == EMPTY_QUERY ? "EMPTY" : type == PORTAL_SUSPENDED
                             ? "SUSPENDED" : "FUNCTION CALL");
                 }
             }
             case Wire.ERROR_RESPONSE -> {
                 if (head != null) {
                     var e = (BackendMessage.ErrorResponse) BackendCodec.decode(frame);
-                    inFlight.removeFirst().failed(e.fields().get('C'), e.fields().get('M'));
+                    inFlight.removeFirst().failed(clock.instant(), e.fields().get('C'), e.fields().get('M'));
                 }
             }
             case Wire.READY_FOR_QUERY -> {
                 StatementUnit u;
                 while ((u = inFlight.peekFirst()) != null && u.group == answered) {
-                    inFlight.removeFirst().notRun(null, "not executed: PostgreSQL skipped it after an earlier error");
+                    inFlight.removeFirst().notRun(clock.instant(), null, "not executed: PostgreSQL skipped it after an earlier error");
                 }
                 answered++;
             }
@@ -111,7 +115,7 @@ final class OutcomeTracker {
     void sessionEnded() {
         StatementUnit u;
         while ((u = inFlight.pollFirst()) != null) {
-            u.failed("08006", "the session ended before the statement completed");
+            u.failed(clock.instant(), "08006", "the session ended before the statement completed");
         }
     }
 

@@ -60,7 +60,7 @@ public final class PolicyProcessor implements Processor {
             var parse = (FrontendMessage.Parse) FrontendCodec.decode(f);
             StatementUnit heldUnit = rt.removeUnitAt(held);
             if (heldUnit != null) {
-                heldUnit.notRun(null, "held for approval " + approvalId + " and approved by " + approver
+                heldUnit.notRun(rt.session().clock().instant(), null, "held for approval " + approvalId + " and approved by " + approver
                         + "; it runs at its Execute (the following records)");
             }
             rt.session().prepared().parsed(parse.name(), new Judged(parse.sql(),

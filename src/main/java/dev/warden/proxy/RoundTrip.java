@@ -19,7 +19,7 @@ public final class RoundTrip {
     private final List<ByteBuf> frames = new ArrayList<>(4);
     private int bytes;
     private final boolean needsDecision;
-    private final java.time.Instant received = java.time.Instant.now();
+    private final java.time.Instant received;
     private Outcome outcome = Outcome.PENDING;
     private Verdict verdict;
     private Verdict refusal;
@@ -30,6 +30,7 @@ public final class RoundTrip {
     RoundTrip(ClientSession session, boolean needsDecision) {
         this.session = session;
         this.needsDecision = needsDecision;
+        this.received = session.clock().instant();
     }
 
     void add(ByteBuf frame) {

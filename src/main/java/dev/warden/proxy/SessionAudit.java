@@ -16,14 +16,15 @@ final class SessionAudit {
     private final AuditLog audit;
     private final String sessionId;
     private final Instant opened = Instant.now();
-    private final OutcomeTracker outcomes = new OutcomeTracker();
+    private final OutcomeTracker outcomes;
     private String clientAddress;
     private long bytesFromClient;
     private long bytesToClient;
 
-    SessionAudit(AuditLog audit, String sessionId) {
+    SessionAudit(AuditLog audit, String sessionId, ReadClock clock) {
         this.audit = audit;
         this.sessionId = sessionId;
+        this.outcomes = new OutcomeTracker(clock);
     }
 
     String sessionId() {

@@ -75,16 +75,16 @@ final class StatementUnit {
                 .approvedAs(approvalId, approver);
     }
 
-    void succeeded(String tag) {
+    void succeeded(Instant at, String tag) {
         if (ticket != null) {
-            complete(StatementOutcome.success(forwarded, Instant.now(), tag, rows, bytes)
+            complete(StatementOutcome.success(forwarded, at, tag, rows, bytes)
                     .withMasked(maskedColumns, maskedCells));
         }
     }
 
-    void failed(String sqlState, String message) {
+    void failed(Instant at, String sqlState, String message) {
         if (ticket != null) {
-            complete(StatementOutcome.error(forwarded, Instant.now(), sqlState, message, bytes)
+            complete(StatementOutcome.error(forwarded, at, sqlState, message, bytes)
                     .withMasked(maskedColumns, maskedCells));
         }
     }
@@ -112,9 +112,9 @@ final class StatementUnit {
         });
     }
 
-    void notRun(String sqlState, String message) {
+    void notRun(Instant at, String sqlState, String message) {
         if (ticket != null) {
-            ticket.completed(StatementOutcome.notRun(Instant.now(), sqlState, message));
+            ticket.completed(StatementOutcome.notRun(at, sqlState, message));
         }
     }
 }

@@ -210,10 +210,11 @@ public final class Recorder implements AutoCloseable {
     /**
      * A tap for a session that just logged in, or null when its target is not recorded (the relay then
      * pays one null check per message). {@code resume} runs on {@code loop} when a congested writer has
-     * caught up.
+     * caught up. {@code nanoClock} times the entries: the session's {@link System#nanoTime()} reading for
+     * the network read in progress, so the messages of one read share one clock read.
      */
     public SessionTap open(String sessionId, EventExecutor loop, Identity who, String target, String client,
-                           Runnable resume) {
+                           Runnable resume, java.util.function.LongSupplier nanoClock) {
         if (!settings.records(target) || stopped) {
             return null;
         }
@@ -223,11 +224,12 @@ public final class Recorder implements AutoCloseable {
                 who == null ? null : who.subject(), who == null ? null : who.ci("repository"),
                 who == null ? null : who.ci("runId"), client, clock.instant(), null, 0, 0, 0, 0, 0);
         queue.add(new Start(s, row));
-        return new SessionTap(this, s, loop, resume);
+        return new SessionTap(this, s, loop, resume, nanoClock);
     }
 
-    long micros() {
-        return baseMicros + (System.nanoTime() - baseNanos) / 1000;
+    /** Microseconds since the epoch at {@code nanoTime} (a {@link System#nanoTime()} reading). */
+    long micros(long nanoTime) {
+        return baseMicros + (nanoTime - baseNanos) / 1000;
     }
 
     boolean reserve(long bytes) {

@@ -41,12 +41,16 @@ public final class SessionTap {
     private boolean flushScheduled;
     private boolean closed;
     private final Runnable flushTask = this::flushNow;
+    /** {@link System#nanoTime()}, or the session's reading of it for the current network read. */
+    private final java.util.function.LongSupplier nanoClock;
     /** Scratch for entry headers and statement notes (event loop only; copied into the page at once). */
     private final byte[] header = new byte[Entry.HEADER];
     private final JsonBytes note = new JsonBytes();
 
-    SessionTap(Recorder recorder, Recorder.SessionState state, EventExecutor loop, Runnable resume) {
+    SessionTap(Recorder recorder, Recorder.SessionState state, EventExecutor loop, Runnable resume,
+               java.util.function.LongSupplier nanoClock) {
         this.recorder = recorder;
+        this.nanoClock = nanoClock;
         this.state = state;
         this.loop = loop;
         this.resume = resume;
@@ -149,7 +153,7 @@ public final class SessionTap {
             drop(len);
             return;
         }
-        long now = recorder.micros();
+        long now = recorder.micros(nanoClock.getAsLong());
         startEntry(now);
         byte[] h = header;
         h[0] = kind;
@@ -192,7 +196,7 @@ public final class SessionTap {
         droppedMessages += gm;
         pendingGapMessages = 0;
         pendingGapBytes = 0;
-        long now = recorder.micros();
+        long now = recorder.micros(nanoClock.getAsLong());
         startEntry(now);
         pageGapMessages += gm;
         pageGapBytes += gb;

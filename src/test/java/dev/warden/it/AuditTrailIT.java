@@ -68,6 +68,13 @@ class AuditTrailIT {
                 assertThat((Map<String, Object>) answer.record().get("verdict")).containsEntry("decision", "allow");
                 assertThat(answer.outcome()).containsEntry("event", "ok").containsEntry("tag", "SELECT 1");
                 assertThat(((Number) answer.outcome().get("rows")).longValue()).isEqualTo(1);
+                // times come from the session's per-read clock: received <= forwarded <= completed
+                java.time.Instant received = java.time.Instant.parse(String.valueOf(answer.record().get("received")));
+                java.time.Instant forwarded = java.time.Instant.parse(String.valueOf(answer.outcome().get("forwarded")));
+                java.time.Instant completed = java.time.Instant.parse(String.valueOf(answer.outcome().get("completed")));
+                assertThat(forwarded).isAfterOrEqualTo(received);
+                assertThat(completed).isAfter(forwarded);
+                assertThat(completed).isBefore(received.plusSeconds(10));
 
                 var error = statement(gw, "audited_error").orElseThrow();
                 assertThat(error.outcome()).containsEntry("event", "error").containsEntry("sqlState", "22012");
