@@ -1,10 +1,14 @@
 package dev.warden.audit;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.concurrent.Callable;
 import org.h2.engine.Session;
 import org.h2.engine.SessionLocal;
 import org.h2.jdbc.JdbcConnection;
+import org.h2.mvstore.FileStore;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.db.Store;
 import org.slf4j.Logger;
@@ -23,6 +27,22 @@ import org.slf4j.LoggerFactory;
  * the live pages of old, sparse chunks into a new chunk, bounded by a byte budget, and commits
  * that move right away, between batches. The emptied chunks are dropped once H2's retention time
  * (45 s by default) has passed, and their space is reused.
+ *
+ * <p>Why it calls H2's chunk rewrite directly (by reflection: {@code FileStore.rewriteChunks} under
+ * {@code MVStore.tryExecuteUnderStoreLock}, what {@link MVStore#compact} runs): in H2 2.5.252
+ * {@code compact(target, budget)} does nothing while the fill rate of all chunks together is at or
+ * above {@code target}. The chunks a step writes are ~97 % live and soon hold nearly all the data,
+ * so that average stayed above 80 % until a backlog of sparse one-commit chunks a quarter the size
+ * of everything had piled up: with one record per commit, 122 chunks after 3,000 commits, 281 after
+ * 9,000, ~1,000 after 27,000, most of them that backlog. Second, a step's own chunk (~100 KB,
+ * 77–91 % live, since it also holds inner pages that later commits replace) is above the 80 % a
+ * regular step takes, so it would stay for good, one chunk per step. Every {@link #MERGE_EVERY}th
+ * step therefore merges those (into ~700 KB, ~97 % live), and every {@link #MERGE2_EVERY}th merges
+ * the merged ones (~2.7 MB, ~99 % live; below the 4 MB up to which H2 reuses its write buffer). The
+ * chunks still hold audit rows that stay live, so the count grows with the data, but by about one
+ * chunk per 2,000 one-record commits instead of one per 30 (37 / 22 / 47 chunks after 3,000 / 9,000
+ * / 27,000). If an H2 upgrade removes either method, the steps fall back to {@code compact} and log
+ * a warning at start; {@code EmbeddedCompactionTest} fails on such an H2.
  *
  * <p>Only an embedded store opened in this JVM can be compacted; for other URLs (H2 server mode,
  * PostgreSQL) {@link #of} returns null.
@@ -44,9 +64,34 @@ final class EmbeddedCompaction {
      * mostly in the garbage collector.
      */
     static final int MAX_BUDGET = 2 << 20;
+    /** Every this many steps, a step merges the output of the steps before it. */
+    static final int MERGE_EVERY = 16;
+    /**
+     * Fill rate of a merge step, as H2 rounds it: takes step outputs (77–91% live), leaves merged
+     * chunks (~97%, H2 says 96) alone.
+     */
+    static final int MERGE_FILL_RATE = 92;
+    /** Budget of a merge step: the ~16 step outputs since the last one (H2's estimate, ~3x the bytes). */
+    static final int MERGE_BUDGET = 2 << 20;
+    /** Every this many steps (a multiple of {@link #MERGE_EVERY}), a step merges merged chunks. */
+    static final int MERGE2_EVERY = 64;
+    /** Takes merged chunks (H2 says 96), leaves their merge (~99%, H2 says 98) alone. */
+    static final int MERGE2_FILL_RATE = 97;
+    /** About four merged chunks and what is left of the rest, ~2.7 MB written. */
+    static final int MERGE2_BUDGET = 16 << 20;
+    /**
+     * H2's {@code FileStore.rewriteChunks(writeLimit, targetFillRate)}: what {@link MVStore#compact}
+     * runs once the fill rate of all chunks is below the target. Null when this H2 has no such
+     * method; then {@code compact} is used.
+     */
+    private static final Method REWRITE = declared(FileStore.class, "rewriteChunks", boolean.class, int.class, int.class);
+    /** H2's {@code MVStore.tryExecuteUnderStoreLock(Callable)}, which {@code compact} runs the rewrite under. */
+    private static final Method UNDER_STORE_LOCK = declared(MVStore.class, "tryExecuteUnderStoreLock", Object.class,
+            Callable.class);
 
     private final MVStore mv;
     private int commits;
+    private int steps;
     private long bytesSince;
     private boolean failed;
 
@@ -66,7 +111,14 @@ final class EmbeddedCompaction {
             }
             Store store = local.getDatabase().getStore();
             MVStore mv = store == null ? null : store.getMvStore();
-            return mv == null || mv.getFileStore() == null ? null : new EmbeddedCompaction(mv);
+            if (mv == null || mv.getFileStore() == null) {
+                return null;
+            }
+            if (!direct()) {
+                LOG.warn("audit store: this H2 has no FileStore.rewriteChunks(int, int); compaction falls back to "
+                        + "MVStore.compact, with which chunks pile up under small commits (docs/audit.md)");
+            }
+            return new EmbeddedCompaction(mv);
         } catch (SQLException | RuntimeException e) {
             LOG.warn("audit store: cannot reach H2's storage layer, the embedded store will not be compacted "
                     + "while running ({}); `warden audit compact` still works with Warden stopped", e.toString());
@@ -94,13 +146,69 @@ final class EmbeddedCompaction {
         commits = 0;
         bytesSince = 0;
         try {
-            if (mv.compact(TARGET_FILL_RATE, budget)) {
+            steps++;
+            boolean moved = steps % MERGE2_EVERY == 0 ? rewrite(MERGE2_BUDGET, MERGE2_FILL_RATE)
+                    : steps % MERGE_EVERY == 0 ? rewrite(MERGE_BUDGET, MERGE_FILL_RATE)
+                    : rewrite(budget, TARGET_FILL_RATE);
+            if (moved) {
                 mv.commit();
             }
         } catch (RuntimeException e) {
             failed = true;
             LOG.warn("audit store: compacting the embedded store failed, no further compaction while running "
                     + "(`warden audit compact` with Warden stopped reclaims the space): {}", e.toString());
+        }
+    }
+
+    /**
+     * Moves the live pages of chunks at or below {@code fillRate} into a new chunk, up to
+     * {@code budget}; true when something was moved (and needs a commit).
+     */
+    private boolean rewrite(int budget, int fillRate) {
+        if (!direct()) {
+            // without the merge steps' chunk selection this falls back to what H2 offers publicly
+            return fillRate == TARGET_FILL_RATE && mv.compact(fillRate, budget);
+        }
+        FileStore<?> fs = mv.getFileStore();
+        Callable<Boolean> rewrite = () -> {
+            try {
+                return (Boolean) REWRITE.invoke(fs, budget, fillRate);
+            } catch (InvocationTargetException e) {
+                // let H2 see its own exception, as with compact
+                if (e.getCause() instanceof Error err) {
+                    throw err;
+                }
+                throw e.getCause() instanceof Exception x ? x : e;
+            }
+        };
+        try {
+            return Boolean.TRUE.equals(UNDER_STORE_LOCK.invoke(mv, rewrite));
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Whether this H2 has the chunk rewrite the steps call directly (else they fall back to {@code compact}). */
+    static boolean direct() {
+        return REWRITE != null && UNDER_STORE_LOCK != null;
+    }
+
+    /** {@code owner}'s method, made accessible, or null when this H2 has no such method. */
+    private static Method declared(Class<?> owner, String name, Class<?> returns, Class<?>... parameters) {
+        try {
+            Method m = owner.getDeclaredMethod(name, parameters);
+            if (m.getReturnType() != returns) {
+                return null;
+            }
+            m.setAccessible(true);
+            return m;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
         }
     }
 }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (45 s) the same happens to chunks older than that.
  */
 class EmbeddedCompactionTest {
-    static final int STATEMENTS = 3000;
+    static final int STATEMENTS = Integer.getInteger("warden.test.statements", 3000);
 
     @TempDir
     Path dir;
@@ -56,8 +56,11 @@ class EmbeddedCompactionTest {
             long chunks = chunkCount(c);
             System.out.printf("embedded store: %d chunks after %d commits, file %d KB%n", chunks, commits,
                     java.nio.file.Files.size(dir.resolve("audit.mv.db")) / 1024);
-            // one live chunk per commit without compaction (measured: 3,000+ here)
-            assertThat(chunks).as("H2 chunks after %d commits", commits).isLessThan(commits / 5);
+            // one live chunk per commit without compaction (measured: 3,012 here); 122 with H2's
+            // public compact, which does nothing until the sparse chunks are a quarter of the file;
+            // 37 with the direct rewrite and its merge steps
+            assertThat(EmbeddedCompaction.direct()).as("this H2 has the chunk rewrite the writer calls").isTrue();
+            assertThat(chunks).as("H2 chunks after %d commits", commits).isLessThan(commits / 40);
             AuditVerifier.Report r = AuditVerifier.verify(c, List.of(SigningKeys.readPublic(s.signingKeyFile())),
                     AuditVerifier.Options.all());
             assertThat(r.firstProblem()).isNull();
