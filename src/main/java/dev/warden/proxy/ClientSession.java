@@ -31,6 +31,11 @@ import java.util.concurrent.TimeUnit;
  * to the statements route (one Camel Exchange per round trip) and relays the server's answers.
  *
  * <p>All methods run on the channel's event loop; the upstream connection shares that loop.
+ *
+ * <p>One file on purpose: it is the session's state machine (login, ready, closing) and both relay
+ * directions share that state, the write coalescers, the clock and the flow control (a slow client
+ * stops reads from PostgreSQL and the reverse). Login, blocking, auditing, recording and outcome
+ * tracking already live in their own classes; what stays here is the state they all read.
  */
 public final class ClientSession extends ChannelInboundHandlerAdapter implements UpstreamConnection.Listener {
     /** A round trip is sent for a decision early once it holds this much, so memory stays bounded. */
