@@ -300,12 +300,12 @@ public final class AuditLog implements AutoCloseable {
      * the map-based path (StatementEncoderTest); should it ever throw, the record is still written through
      * the map-based path rather than lost.
      */
-    private byte[] encodeStatement(String id, StatementRecord r, boolean strict) {
+    private Canonical.Bytes encodeStatement(String id, StatementRecord r, boolean strict) {
         try {
-            return StatementEncoder.statement(id, r, strict, binds);
+            return StatementEncoder.statementView(id, r, strict, binds);
         } catch (RuntimeException e) {
             LOG.error("audit: the direct encoder failed on record {}; writing it through the map-based encoder", id, e);
-            return Canonical.encode(RecordCodec.statement(id, r, strict, binds));
+            return Canonical.Bytes.wrap(Canonical.encode(RecordCodec.statement(id, r, strict, binds)));
         }
     }
 

@@ -30,9 +30,12 @@ public final class BindParameterCodec {
     private final BindMode mode;
     private final SecretKeySpec key;
     private final ThreadLocal<Mac> macs;
+    private final String modeName;
+    private static final byte[] HMAC_PREFIX = "hmac-sha256:".getBytes(StandardCharsets.US_ASCII);
 
     public BindParameterCodec(BindMode mode, byte[] key) {
         this.mode = mode;
+        this.modeName = mode.name().toLowerCase(java.util.Locale.ROOT);
         this.key = mode == BindMode.PLAIN ? null
                 : new SecretKeySpec(key, mode == BindMode.HASH ? "HmacSHA256" : "AES");
         this.macs = ThreadLocal.withInitial(() -> {
@@ -54,7 +57,7 @@ public final class BindParameterCodec {
     }
 
     public String modeName() {
-        return mode.name().toLowerCase();
+        return modeName;
     }
 
     public List<String> encode(List<String> values) {
@@ -66,14 +69,14 @@ public final class BindParameterCodec {
     }
 
     public String encode(String value) {
-        byte[] raw = value.getBytes(StandardCharsets.UTF_8);
         switch (mode) {
             case PLAIN:
                 return value;
             case HASH:
                 Mac mac = macs.get();
-                return "hmac-sha256:" + Canonical.hex(mac.doFinal(raw));
+                return "hmac-sha256:" + Canonical.hex(mac.doFinal(value.getBytes(StandardCharsets.UTF_8)));
             default:
+                byte[] raw = value.getBytes(StandardCharsets.UTF_8);
                 try {
                     byte[] nonce = new byte[12];
                     RANDOM.nextBytes(nonce);
@@ -85,6 +88,15 @@ public final class BindParameterCodec {
                 } catch (GeneralSecurityException e) {
                     throw new IllegalStateException("cannot seal a bind parameter", e);
                 }
+        }
+    }
+
+    /** Writes {@link #encode(String) encode(value)} as a canonical JSON string, without the intermediate strings for {@code hash}. */
+    void encodeInto(Canonical.Bytes out, String value) {
+        if (mode == BindMode.HASH) {
+            out.hexString(HMAC_PREFIX, macs.get().doFinal(value.getBytes(StandardCharsets.UTF_8)));
+        } else {
+            out.string(encode(value));
         }
     }
 

@@ -291,6 +291,14 @@ public final class Canonical {
             buf = new byte[capacity];
         }
 
+        /** These bytes as they are (not copied). */
+        static Bytes wrap(byte[] bytes) {
+            Bytes b = new Bytes(0);
+            b.buf = bytes;
+            b.len = bytes.length;
+            return b;
+        }
+
         void reset() {
             len = 0;
         }
@@ -433,26 +441,50 @@ public final class Canonical {
             }
         }
 
+        /** A JSON string of the ASCII {@code prefix} and the lower-case hex of {@code raw}: the bytes of {@code string(prefix + hex(raw))}. */
+        void hexString(byte[] asciiPrefix, byte[] raw) {
+            ensure(asciiPrefix.length + 2 * raw.length + 2);
+            byte[] b = buf;
+            int at = len;
+            b[at++] = '"';
+            System.arraycopy(asciiPrefix, 0, b, at, asciiPrefix.length);
+            at += asciiPrefix.length;
+            for (byte x : raw) {
+                b[at++] = (byte) HEX[(x >> 4) & 0xF];
+                b[at++] = (byte) HEX[x & 0xF];
+            }
+            b[at++] = '"';
+            len = at;
+        }
+
+        /** The day {@link #dayDigits} spell ({@code YYYY-MM-DD}); records of one buffer mostly share it. */
+        private long cachedDay = Long.MIN_VALUE;
+        private final byte[] dayDigits = new byte[10];
+
         /** An instant as a canonical JSON string: the bytes of {@code writeString(time(t))}. */
         void time(Instant t) {
             long sec = t.getEpochSecond();
             long day = Math.floorDiv(sec, 86_400L);
-            java.time.LocalDate d = java.time.LocalDate.ofEpochDay(day);
-            int year = d.getYear();
-            if (year < 1000 || year > 9999) {
-                string(Canonical.time(t));
-                return;
+            if (day != cachedDay) {
+                java.time.LocalDate d = java.time.LocalDate.ofEpochDay(day);
+                int year = d.getYear();
+                if (year < 1000 || year > 9999) {
+                    string(Canonical.time(t));
+                    return;
+                }
+                digits(dayDigits, 0, year, 4);
+                dayDigits[4] = '-';
+                digits(dayDigits, 5, d.getMonthValue(), 2);
+                dayDigits[7] = '-';
+                digits(dayDigits, 8, d.getDayOfMonth(), 2);
+                cachedDay = day;
             }
             int sod = (int) Math.floorMod(sec, 86_400L);
             ensure(29);
             byte[] c = buf;
             int at = len;
             c[at] = '"';
-            digits(c, at + 1, year, 4);
-            c[at + 5] = '-';
-            digits(c, at + 6, d.getMonthValue(), 2);
-            c[at + 8] = '-';
-            digits(c, at + 9, d.getDayOfMonth(), 2);
+            System.arraycopy(dayDigits, 0, c, at + 1, 10);
             c[at + 11] = 'T';
             digits(c, at + 12, sod / 3600, 2);
             c[at + 14] = ':';

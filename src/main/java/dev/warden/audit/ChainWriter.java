@@ -265,21 +265,22 @@ final class ChainWriter implements Runnable {
         byte[] typeTail = TYPE_TAILS.computeIfAbsent(p.type, t -> (",\"type\":\"" + t + "\",\"v\":1}")
                 .getBytes(StandardCharsets.UTF_8));
         Pending.Folded claimed = p.claim();
-        byte[] folded = claimed == null ? null : claimed.payload();
-        byte[] payload = p.payload();
+        // both views are in the writer's own buffers (statement and outcome apart): copied, not kept
+        Canonical.Bytes folded = claimed == null ? null : claimed.payload();
+        Canonical.Bytes payload = p.payload();
         int len = envelopeHead.length + (folded == null ? PAYLOAD_KEY.length - 1
-                : OUTCOME_KEY.length + folded.length + PAYLOAD_KEY.length)
-                + payload.length + SEQ_KEY.length + seqDigits.length + typeTail.length;
+                : OUTCOME_KEY.length + folded.len + PAYLOAD_KEY.length)
+                + payload.len + SEQ_KEY.length + seqDigits.length + typeTail.length;
         byte[] body = new byte[len];
         int at = put(body, 0, envelopeHead, 0);
         if (folded != null) {
             at = put(body, at, OUTCOME_KEY, 0);
-            at = put(body, at, folded, 0);
+            at = put(body, at, folded);
             at = put(body, at, PAYLOAD_KEY, 0);
         } else {
             at = put(body, at, PAYLOAD_KEY, 1);
         }
-        at = put(body, at, payload, 0);
+        at = put(body, at, payload);
         at = put(body, at, SEQ_KEY, 0);
         at = put(body, at, seqDigits, 0);
         put(body, at, typeTail, 0);
@@ -296,6 +297,11 @@ final class ChainWriter implements Runnable {
     /** Per type: {@code ,"type":"<type>","v":1}}, the envelope's end. */
     private static final java.util.concurrent.ConcurrentHashMap<String, byte[]> TYPE_TAILS =
             new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static int put(byte[] dst, int at, Canonical.Bytes src) {
+        System.arraycopy(src.buf, 0, dst, at, src.len);
+        return at + src.len;
+    }
 
     private static int put(byte[] dst, int at, byte[] src, int from) {
         System.arraycopy(src, from, dst, at, src.length - from);

@@ -36,15 +36,20 @@ final class Pending {
     final java.util.concurrent.atomic.AtomicReference<Object> fold;
     static final Object CLAIMED = new Object();
 
-    /** A payload the writer thread encodes when it takes the record, off the producer's event loop. */
+    /**
+     * A payload the writer thread encodes when it takes the record, off the producer's event loop. It
+     * returns the bytes in a buffer of the writer's ({@link StatementEncoder#statementView}), valid until the
+     * writer encodes the next one: the writer copies them into the record's envelope at once.
+     */
     interface Deferred {
-        byte[] encode();
+        Canonical.Bytes encode();
     }
 
-    /** An outcome folded into its statement's record, encoded by the writer ({@link StatementEncoder#folded}). */
+    /** An outcome folded into its statement's record, encoded by the writer ({@link StatementEncoder#foldedView}). */
     record Folded(java.time.Instant received, StatementOutcome outcome) {
-        byte[] payload() {
-            return StatementEncoder.folded(received, outcome);
+        /** In the writer's outcome buffer, valid until it encodes the next outcome. */
+        Canonical.Bytes payload() {
+            return StatementEncoder.foldedView(received, outcome);
         }
     }
 
@@ -95,13 +100,23 @@ final class Pending {
         return p;
     }
 
-    /** The canonical payload (writer thread: encodes a deferred statement once). */
-    byte[] payload() {
-        if (payload == null && deferred != null) {
-            payload = deferred.encode();
+    /**
+     * The canonical payload, for the writer to copy into the envelope once: a deferred statement is
+     * encoded into the writer's buffer (valid until its next encoding), any other record's bytes are
+     * wrapped as they are.
+     */
+    Canonical.Bytes payload() {
+        if (deferred != null) {
+            Canonical.Bytes b = deferred.encode();
             deferred = null;
+            return b;
         }
-        return payload;
+        if (payload == null) {
+            throw new IllegalStateException("the payload of a " + type + " record was already taken");
+        }
+        Canonical.Bytes b = Canonical.Bytes.wrap(payload);
+        payload = null;
+        return b;
     }
 
     static Pending record(String type, byte[] payload, RecordCodec.Projection projection, AuditTicket strictTicket) {

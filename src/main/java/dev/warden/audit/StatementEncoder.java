@@ -135,8 +135,17 @@ final class StatementEncoder {
      * session part from this thread's cache (made on first use).
      */
     static byte[] statement(String id, StatementRecord r, boolean strict, BindParameterCodec binds) {
+        return statementView(id, r, strict, binds).toByteArray();
+    }
+
+    /**
+     * The bytes of {@link #statement(String, StatementRecord, boolean, BindParameterCodec)} in this thread's
+     * buffer, without copying them out: valid until this thread's next statement encoding. The audit
+     * writer copies them straight into the record's envelope.
+     */
+    static Canonical.Bytes statementView(String id, StatementRecord r, boolean strict, BindParameterCodec binds) {
         State st = STATE.get();
-        return st.finish(write(st.out, st.session(r), id, r, strict, binds));
+        return write(st.statementBuffer(), st.session(r), id, r, strict, binds);
     }
 
     /**
@@ -146,13 +155,21 @@ final class StatementEncoder {
     static byte[] statement(Session session, String id, StatementRecord r, boolean strict, BindParameterCodec binds) {
         State st = STATE.get();
         Session s = session.matches(r) ? session : st.session(r);
-        return st.finish(write(st.out, s, id, r, strict, binds));
+        return write(st.statementBuffer(), s, id, r, strict, binds).toByteArray();
     }
 
     /** The same bytes as {@code Canonical.encode(RecordCodec.folded(received, o))}. */
     static byte[] folded(Instant received, StatementOutcome o) {
+        return foldedView(received, o).toByteArray();
+    }
+
+    /**
+     * The bytes of {@link #folded} in this thread's buffer for outcomes (not the statements' one), valid
+     * until this thread's next outcome encoding.
+     */
+    static Canonical.Bytes foldedView(Instant received, StatementOutcome o) {
         State st = STATE.get();
-        Canonical.Bytes out = st.out;
+        Canonical.Bytes out = st.outcomeBuffer();
         out.reset();
         out.put('{');
         out.key(BYTES_TO_CLIENT);
@@ -196,7 +213,7 @@ final class StatementEncoder {
             out.string(o.commandTag());
         }
         out.put('}');
-        return st.finish(out);
+        return out;
     }
 
     // the members in String.compareTo order of their keys, as the TreeMap of RecordCodec.statement has them
@@ -232,7 +249,7 @@ final class StatementEncoder {
                 if (v == null) {
                     out.put(NULL);
                 } else {
-                    out.string(binds.encode(v));
+                    binds.encodeInto(out, v);
                 }
             }
             out.put(']');
@@ -320,7 +337,8 @@ final class StatementEncoder {
 
     /** One thread's buffer and its recently used sessions. */
     private static final class State {
-        Canonical.Bytes out = new Canonical.Bytes(1024);
+        private Canonical.Bytes statements = new Canonical.Bytes(1024);
+        private Canonical.Bytes outcomes = new Canonical.Bytes(512);
         final Map<String, Session> sessions = new LinkedHashMap<>(64, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, Session> eldest) {
@@ -337,12 +355,21 @@ final class StatementEncoder {
             return s;
         }
 
-        byte[] finish(Canonical.Bytes b) {
-            byte[] result = b.toByteArray();
-            if (b.buf.length > KEEP_BYTES) {
-                out = new Canonical.Bytes(1024);
+        /** The statements' buffer, emptied; one grown beyond {@link #KEEP_BYTES} by a huge statement is dropped first. */
+        Canonical.Bytes statementBuffer() {
+            if (statements.buf.length > KEEP_BYTES) {
+                statements = new Canonical.Bytes(1024);
             }
-            return result;
+            statements.reset();
+            return statements;
+        }
+
+        Canonical.Bytes outcomeBuffer() {
+            if (outcomes.buf.length > KEEP_BYTES) {
+                outcomes = new Canonical.Bytes(512);
+            }
+            outcomes.reset();
+            return outcomes;
         }
     }
 }

@@ -200,6 +200,12 @@ class StatementEncoderTest {
             out.reset();
             out.time(t);
             assertThat(out.toByteArray()).as("%s", t).isEqualTo(Canonical.encode(t));
+            // the buffer keeps the last day's digits: the same day again, and across midnight
+            for (Instant u : List.of(t.plusSeconds(rnd.nextInt(120)), t.plusSeconds(86_400), t.minusNanos(1))) {
+                out.reset();
+                out.time(u);
+                assertThat(out.toByteArray()).as("%s after %s", u, t).isEqualTo(Canonical.encode(u));
+            }
         }
     }
 
