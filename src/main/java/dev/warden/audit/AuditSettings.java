@@ -63,7 +63,8 @@ public record AuditSettings(Store store, Durability durability, Duration batchWi
          * so H2's own page compression stays off: its LZF took 70 % of the writer's CPU.
          * {@code CACHE_SIZE=4096} (KB; H2's default is 16 MB): the writer only appends and seldom reads a
          * page back; with a 2 MB cache the GC threads used about half the CPU under the benchmark, and 4 MB
-         * with zstd level -1 measured ~1 µs less CPU per statement (docs/performance.md, run 11).
+         * (with zstd level -1 then) measured ~1 µs less CPU per statement (docs/performance.md, run 11);
+         * 512 KB made no difference (docs/performance.md 18.).
          * {@code PAGE_SIZE=2048} (H2's default 4096; it is H2's page split size, read at every open, so it
          * applies to existing files too): every commit rewrites the right-most leaf of each index, and
          * smaller leaves made the file 45 % smaller for 7 KB blocks and 20 % for 20 KB, at 4–11 % less

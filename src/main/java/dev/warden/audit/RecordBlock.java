@@ -34,12 +34,13 @@ final class RecordBlock {
     static final byte FORMAT = 1;
     static final byte FORMAT_ZSTD = 2;
     /**
-     * zstd level for format 2: the first "fast" level. On the benchmark's blocks (120 statement records)
-     * it compressed 5.3× in 0.37 µs per record against level 1's 6.0× in 0.46 µs (one core, quiet), and
-     * the writer runs on the cores the sessions need. The level is not part of the format: any decoder
+     * zstd level for format 2. Level 1 stores the benchmark's blocks (120-260 records) 18-19 % smaller
+     * than the first "fast" level (-1) and costs ~0.1 µs more per record to compress; the audit writer's
+     * CPU per record came out the same with either (four alternating pairs, docs/performance.md 18.),
+     * since H2 then writes and rewrites fewer bytes. The level is not part of the format: any decoder
      * reads blocks written at any level.
      */
-    static final int ZSTD_LEVEL = -1;
+    static final int ZSTD_LEVEL = 1;
     /** A decompressed block larger than this is refused (a tampered length must not exhaust memory). */
     static final int MAX_FRAMES_BYTES = 512 << 20;
     static final int HASH = 32;

@@ -202,7 +202,7 @@ public final class Gateway implements AutoCloseable {
                 config.listen().host(), config.listen().port(), workerThreads(),
                 Epoll.isAvailable() && config.listen().nativeTransport() ? "epoll" : "nio",
                 config.http().enabled() ? config.http().host() + ":" + config.http().port() : "off",
-                config.targets().keySet(), policy.ruleFiles(), policy.rulesVersion(), routeFiles.stream().map(f -> f.getFileName().toString()).toList());
+                config.targets().keySet(), policy.ruleFiles(), policy.rulesVersion(), routeFiles.stream().map(f -> routesDir.relativize(f).toString()).toList()); // http/approvals.camel.yaml, not a second approvals.camel.yaml
         return this;
     }
 
