@@ -31,7 +31,9 @@ public final class BindParameterCodec {
     private final SecretKeySpec key;
     private final ThreadLocal<Mac> macs;
     private final String modeName;
-    private static final byte[] HMAC_PREFIX = "hmac-sha256:".getBytes(StandardCharsets.US_ASCII);
+    /** What a hashed value starts with, as a string and as the bytes {@link #encodeInto} writes. */
+    private static final String HMAC = "hmac-sha256:";
+    private static final byte[] HMAC_PREFIX = HMAC.getBytes(StandardCharsets.US_ASCII);
 
     public BindParameterCodec(BindMode mode, byte[] key) {
         this.mode = mode;
@@ -74,7 +76,7 @@ public final class BindParameterCodec {
                 return value;
             case HASH:
                 Mac mac = macs.get();
-                return "hmac-sha256:" + Canonical.hex(mac.doFinal(value.getBytes(StandardCharsets.UTF_8)));
+                return HMAC + Canonical.hex(mac.doFinal(value.getBytes(StandardCharsets.UTF_8)));
             default:
                 byte[] raw = value.getBytes(StandardCharsets.UTF_8);
                 try {
