@@ -74,8 +74,9 @@ final class WriterPriority {
                         + (out.isEmpty() ? "" : " (" + out + ")"));
             }
             return new Result(after, "thread " + tid + " runs at nice " + after);
-        } catch (IOException e) {
-            return new Result(before, "running " + renice + " failed (" + e.getMessage() + "); it stays at nice " + before);
+        } catch (IOException | RuntimeException e) {
+            // never let the writer die over its priority (a sandbox may forbid starting processes)
+            return new Result(before, "running " + renice + " failed (" + e + "); it stays at nice " + before);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Result(null, "interrupted while running " + renice);
