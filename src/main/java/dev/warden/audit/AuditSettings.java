@@ -24,25 +24,17 @@ import java.util.Objects;
  * @param retention          records older than this are pruned
  * @param instanceId         this instance's chain id, or null to use (or create) {@code instanceIdFile}
  * @param instanceIdFile     where a generated instance id is kept
- * @param writerNice         the audit writer thread's nice value, 0 to 19, or {@link #AUTO_NICE}: see {@link #writerNiceValue()}
  */
 public record AuditSettings(Store store, Durability durability, Duration batchWindow, int queueCapacity,
                             Duration strictTimeout, int checkpointEvery, Duration checkpointInterval,
                             Path signingKeyFile, boolean generateSigningKey, BindMode bindParameters, byte[] sealKey,
-                            Path hashKeyFile, Duration retention, String instanceId, Path instanceIdFile,
-                            int writerNice) {
+                            Path hashKeyFile, Duration retention, String instanceId, Path instanceIdFile) {
 
     public enum Durability { BATCHED, STRICT }
 
     public enum BindMode { HASH, SEALED, PLAIN }
 
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(7 * 365);
-
-    /** {@code writerNice: auto}: {@link #BACKGROUND_NICE} with batched durability, 0 with strict. */
-    public static final int AUTO_NICE = -1;
-
-    /** The writer's nice value under batched durability unless configured (docs/performance.md 19.). */
-    public static final int BACKGROUND_NICE = 10;
 
     public AuditSettings {
         Objects.requireNonNull(store, "store");
@@ -53,22 +45,6 @@ public record AuditSettings(Store store, Durability durability, Duration batchWi
         if (instanceId != null && !instanceId.matches("[A-Za-z0-9._-]{1,64}")) {
             throw new IllegalArgumentException("instanceId: 1 to 64 of A-Z a-z 0-9 . _ -");
         }
-        if (writerNice != AUTO_NICE && (writerNice < 0 || writerNice > 19)) {
-            throw new IllegalArgumentException("writerNice: 0 to 19 or auto");
-        }
-    }
-
-    /**
-     * The nice value the writer thread runs at. With batched durability no statement waits for the
-     * writer, so by default it yields the CPU to the sessions' threads (nice 10); with strict durability
-     * every statement waits for it, so it keeps normal priority. Privileged statements are strict in
-     * either mode and wake the writer; a niced writer still runs at once on an idle CPU.
-     */
-    public int writerNiceValue() {
-        if (writerNice != AUTO_NICE) {
-            return writerNice;
-        }
-        return durability == Durability.BATCHED ? BACKGROUND_NICE : 0;
     }
 
     /**
@@ -114,62 +90,55 @@ public record AuditSettings(Store store, Durability durability, Duration batchWi
         Path d = dataDir.toAbsolutePath();
         return new AuditSettings(Store.h2File(d.resolve("audit")), Durability.BATCHED, Duration.ofMillis(5), 10_000,
                 Duration.ofSeconds(2), 10_000, Duration.ofSeconds(10), d.resolve("audit-signing-key.pem"), true,
-                BindMode.HASH, null, d.resolve("audit-hash.key"), DEFAULT_RETENTION, null, d.resolve("audit-instance-id"),
-                AUTO_NICE);
+                BindMode.HASH, null, d.resolve("audit-hash.key"), DEFAULT_RETENTION, null, d.resolve("audit-instance-id"));
     }
 
     public AuditSettings withStore(Store s) {
         return new AuditSettings(s, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
-                instanceId, instanceIdFile, writerNice);
+                instanceId, instanceIdFile);
     }
 
     public AuditSettings withDurability(Durability d, Duration window) {
         return new AuditSettings(store, d, window, queueCapacity, strictTimeout, checkpointEvery, checkpointInterval,
                 signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention, instanceId,
-                instanceIdFile, writerNice);
+                instanceIdFile);
     }
 
     public AuditSettings withQueue(int capacity, Duration strictTimeoutValue) {
         return new AuditSettings(store, durability, batchWindow, capacity, strictTimeoutValue, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
-                instanceId, instanceIdFile, writerNice);
+                instanceId, instanceIdFile);
     }
 
     public AuditSettings withCheckpoints(int every, Duration interval) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, every, interval,
                 signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention, instanceId,
-                instanceIdFile, writerNice);
+                instanceIdFile);
     }
 
     public AuditSettings withSigningKey(Path file, boolean generate) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, file, generate, bindParameters, sealKey, hashKeyFile, retention, instanceId,
-                instanceIdFile, writerNice);
+                instanceIdFile);
     }
 
     public AuditSettings withBindParameters(BindMode mode, byte[] key) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, mode, key, hashKeyFile, retention, instanceId,
-                instanceIdFile, writerNice);
+                instanceIdFile);
     }
 
     public AuditSettings withRetention(Duration r) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, r,
-                instanceId, instanceIdFile, writerNice);
-    }
-
-    public AuditSettings withWriterNice(int nice) {
-        return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
-                checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
-                instanceId, instanceIdFile, nice);
+                instanceId, instanceIdFile);
     }
 
     public AuditSettings withInstanceId(String id) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
-                id, instanceIdFile, writerNice);
+                id, instanceIdFile);
     }
 
     @Override
@@ -177,6 +146,6 @@ public record AuditSettings(Store store, Durability durability, Duration batchWi
         return "AuditSettings[" + store + " durability=" + durability + " batchWindow=" + batchWindow + " queueCapacity="
                 + queueCapacity + " checkpointEvery=" + checkpointEvery + " checkpointInterval=" + checkpointInterval
                 + " signingKey=" + signingKeyFile + " bindParameters=" + bindParameters + " retention=" + retention
-                + " instanceId=" + instanceId + " writerNice=" + (writerNice == AUTO_NICE ? "auto" : writerNice) + "]";
+                + " instanceId=" + instanceId + "]";
     }
 }

@@ -100,17 +100,6 @@ final class ChainWriter implements Runnable {
     @Override
     public void run() {
         thread = Thread.currentThread();
-        int nice = settings.writerNiceValue();
-        if (nice > 0) {
-            WriterPriority.Result r = WriterPriority.lower(nice);
-            niceAfter = r.nice();
-            if (r.nice() != null && r.nice() == nice) {
-                LOG.info("audit writer: {} (audit.writerNice; it yields the CPU to sessions' threads)", r.message());
-            } else {
-                LOG.warn("audit writer: cannot run at nice {}: {}. It works the same, but competes with sessions' "
-                        + "threads for the CPU (audit.writerNice: 0 silences this)", nice, r.message());
-            }
-        }
         long backoff = 50;
         try {
             while (!finished) {
@@ -181,14 +170,6 @@ final class ChainWriter implements Runnable {
             }
         }
         return batch;
-    }
-
-    /** The writer thread's nice value after it lowered it, or null (not lowered, or unknown). */
-    private volatile Integer niceAfter;
-
-    /** The nice value the writer thread set itself to at start; null when it did not or could not. */
-    Integer niceValue() {
-        return niceAfter;
     }
 
     /** Set while the writer sleeps out a batch window. */

@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
 public final class AuditSection {
     static final Set<String> KEYS = Set.of("store", "durability", "batchWindow", "queueCapacity", "strictTimeout",
             "checkpointEvery", "checkpointInterval", "signingKey", "bindParameters", "sealKey", "hashKey", "retention",
-            "instanceId", "writerNice");
+            "instanceId");
     private static final Pattern LONG_DURATION = Pattern.compile("(\\d+)\\s*(d|y)");
 
     private AuditSection() {
@@ -89,19 +89,7 @@ public final class AuditSection {
             throw in.error("expected 1 to 64 of A-Z a-z 0-9 . _ -, got '" + instanceId + "'");
         }
         return new AuditSettings(store, durability, window, capacity, strictTimeout, every, interval, keyFile, generate,
-                mode, sealKey, hashKey, retention, instanceId, d.instanceIdFile(), writerNice(a.get("writerNice")));
-    }
-
-    /** {@code writerNice}: {@code auto} (the default) or a nice value 0 to 19. */
-    private static int writerNice(Node n) {
-        String text = n.text("auto").trim();
-        if (text.equals("auto")) {
-            return AuditSettings.AUTO_NICE;
-        }
-        if (!text.matches("\\d{1,2}") || Integer.parseInt(text) > 19) {
-            throw n.error("expected auto or a nice value from 0 (normal priority) to 19 (lowest), got '" + text + "'");
-        }
-        return Integer.parseInt(text);
+                mode, sealKey, hashKey, retention, instanceId, d.instanceIdFile());
     }
 
     /** Reads only the audit section of a config file (for {@code ./warden audit ...}). */

@@ -47,21 +47,6 @@ class AuditSectionTest {
         assertThat(s.retention()).isEqualTo(Duration.ofDays(7 * 365));
         assertThat(s.instanceId()).isNull();
         assertThat(s.instanceIdFile()).isEqualTo(dir.resolve("data/audit-instance-id"));
-        assertThat(s.writerNice()).isEqualTo(AuditSettings.AUTO_NICE);
-        assertThat(s.writerNiceValue()).isEqualTo(10);
-    }
-
-    @Test
-    void writerNiceIsAutoOrZeroToNineteen() throws Exception {
-        // auto: in the background with batched durability, normal priority when every statement waits for it
-        assertThat(parse("audit:\n  writerNice: auto\n").writerNiceValue()).isEqualTo(10);
-        assertThat(parse("audit:\n  durability: strict\n").writerNiceValue()).isZero();
-        assertThat(parse("audit:\n  writerNice: 0\n").writerNiceValue()).isZero();
-        assertThat(parse("audit:\n  durability: strict\n  writerNice: 5\n").writerNiceValue()).isEqualTo(5);
-        assertThat(parse("audit:\n  writerNice: 19\n").writerNiceValue()).isEqualTo(19);
-        refused("audit:\n  writerNice: 20\n", "audit.writerNice: expected auto or a nice value from 0 (normal priority) to 19 (lowest), got '20'");
-        refused("audit:\n  writerNice: -5\n", "got '-5'");
-        refused("audit:\n  writerNice: low\n", "got 'low'");
     }
 
     @Test
