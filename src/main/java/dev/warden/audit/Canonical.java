@@ -448,11 +448,7 @@ public final class Canonical {
             int at = len;
             b[at++] = '"';
             System.arraycopy(asciiPrefix, 0, b, at, asciiPrefix.length);
-            at += asciiPrefix.length;
-            for (byte x : raw) {
-                b[at++] = (byte) HEX[(x >> 4) & 0xF];
-                b[at++] = (byte) HEX[x & 0xF];
-            }
+            at = hexInto(raw, b, at + asciiPrefix.length);
             b[at++] = '"';
             len = at;
         }
@@ -512,11 +508,17 @@ public final class Canonical {
 
     /** Lower-case hex, as hashes are shown everywhere. */
     public static String hex(byte[] b) {
-        char[] out = new char[b.length * 2];
-        for (int i = 0; i < b.length; i++) {
-            out[2 * i] = HEX[(b[i] >> 4) & 0xF];
-            out[2 * i + 1] = HEX[b[i] & 0xF];
+        byte[] out = new byte[b.length * 2];
+        hexInto(b, out, 0);
+        return new String(out, StandardCharsets.US_ASCII);
+    }
+
+    /** Writes the lower-case hex of {@code raw} into {@code dst} at {@code at}; returns the index after it. */
+    private static int hexInto(byte[] raw, byte[] dst, int at) {
+        for (byte x : raw) {
+            dst[at++] = (byte) HEX[(x >> 4) & 0xF];
+            dst[at++] = (byte) HEX[x & 0xF];
         }
-        return new String(out);
+        return at;
     }
 }

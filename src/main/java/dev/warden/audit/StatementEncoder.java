@@ -357,19 +357,22 @@ final class StatementEncoder {
 
         /** The statements' buffer, emptied; one grown beyond {@link #KEEP_BYTES} by a huge statement is dropped first. */
         Canonical.Bytes statementBuffer() {
-            if (statements.buf.length > KEEP_BYTES) {
-                statements = new Canonical.Bytes(1024);
-            }
-            statements.reset();
+            statements = emptied(statements, 1024);
             return statements;
         }
 
+        /** The outcomes' buffer, emptied in the same way. */
         Canonical.Bytes outcomeBuffer() {
-            if (outcomes.buf.length > KEEP_BYTES) {
-                outcomes = new Canonical.Bytes(512);
-            }
-            outcomes.reset();
+            outcomes = emptied(outcomes, 512);
             return outcomes;
+        }
+
+        private static Canonical.Bytes emptied(Canonical.Bytes b, int capacity) {
+            if (b.buf.length > KEEP_BYTES) {
+                return new Canonical.Bytes(capacity);
+            }
+            b.reset();
+            return b;
         }
     }
 }
