@@ -24,21 +24,29 @@ import java.util.Objects;
  * @param retention          records older than this are pruned
  * @param instanceId         this instance's chain id, or null to use (or create) {@code instanceIdFile}
  * @param instanceIdFile     where a generated instance id is kept
+ * @param syncInterval       embedded H2 store only: how often the writer forces the file to disk (and so the
+ *                           most a power loss can take); zero: never (H2's own behaviour)
  */
 public record AuditSettings(Store store, Durability durability, Duration batchWindow, int queueCapacity,
                             Duration strictTimeout, int checkpointEvery, Duration checkpointInterval,
                             Path signingKeyFile, boolean generateSigningKey, BindMode bindParameters, byte[] sealKey,
-                            Path hashKeyFile, Duration retention, String instanceId, Path instanceIdFile) {
+                            Path hashKeyFile, Duration retention, String instanceId, Path instanceIdFile,
+                            Duration syncInterval) {
 
     public enum Durability { BATCHED, STRICT }
 
     public enum BindMode { HASH, SEALED, PLAIN }
 
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(7 * 365);
+    public static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofSeconds(1);
 
     public AuditSettings {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(signingKeyFile, "signingKeyFile");
+        Objects.requireNonNull(syncInterval, "syncInterval");
+        if (syncInterval.isNegative()) {
+            throw new IllegalArgumentException("syncInterval: must not be negative");
+        }
         if (bindParameters == BindMode.SEALED && sealKey == null) {
             throw new IllegalArgumentException("bindParameters: sealed needs a sealKey");
         }
@@ -90,55 +98,62 @@ public record AuditSettings(Store store, Durability durability, Duration batchWi
         Path d = dataDir.toAbsolutePath();
         return new AuditSettings(Store.h2File(d.resolve("audit")), Durability.BATCHED, Duration.ofMillis(5), 10_000,
                 Duration.ofSeconds(2), 10_000, Duration.ofSeconds(10), d.resolve("audit-signing-key.pem"), true,
-                BindMode.HASH, null, d.resolve("audit-hash.key"), DEFAULT_RETENTION, null, d.resolve("audit-instance-id"));
+                BindMode.HASH, null, d.resolve("audit-hash.key"), DEFAULT_RETENTION, null, d.resolve("audit-instance-id"),
+                DEFAULT_SYNC_INTERVAL);
     }
 
     public AuditSettings withStore(Store s) {
         return new AuditSettings(s, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
-                instanceId, instanceIdFile);
+                instanceId, instanceIdFile, syncInterval);
     }
 
     public AuditSettings withDurability(Durability d, Duration window) {
         return new AuditSettings(store, d, window, queueCapacity, strictTimeout, checkpointEvery, checkpointInterval,
                 signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention, instanceId,
-                instanceIdFile);
+                instanceIdFile, syncInterval);
     }
 
     public AuditSettings withQueue(int capacity, Duration strictTimeoutValue) {
         return new AuditSettings(store, durability, batchWindow, capacity, strictTimeoutValue, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
-                instanceId, instanceIdFile);
+                instanceId, instanceIdFile, syncInterval);
     }
 
     public AuditSettings withCheckpoints(int every, Duration interval) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, every, interval,
                 signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention, instanceId,
-                instanceIdFile);
+                instanceIdFile, syncInterval);
     }
 
     public AuditSettings withSigningKey(Path file, boolean generate) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, file, generate, bindParameters, sealKey, hashKeyFile, retention, instanceId,
-                instanceIdFile);
+                instanceIdFile, syncInterval);
     }
 
     public AuditSettings withBindParameters(BindMode mode, byte[] key) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, mode, key, hashKeyFile, retention, instanceId,
-                instanceIdFile);
+                instanceIdFile, syncInterval);
     }
 
     public AuditSettings withRetention(Duration r) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, r,
-                instanceId, instanceIdFile);
+                instanceId, instanceIdFile, syncInterval);
+    }
+
+    public AuditSettings withSyncInterval(Duration interval) {
+        return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
+                checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
+                instanceId, instanceIdFile, interval);
     }
 
     public AuditSettings withInstanceId(String id) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
-                id, instanceIdFile);
+                id, instanceIdFile, syncInterval);
     }
 
     @Override

@@ -55,6 +55,8 @@ final class ChainWriter implements Runnable {
     private Connection conn;
     /** Compaction of an embedded H2 store through {@link #conn}, or null. */
     private EmbeddedCompaction compaction;
+    /** Periodic fsync of an embedded H2 store through {@link #conn}, or null. */
+    private EmbeddedSync sync;
     private List<Pending> retry = List.of();
     private List<Checkpoint> retryCps = List.of();
     private boolean finished;
@@ -68,6 +70,8 @@ final class ChainWriter implements Runnable {
     volatile long stopDeadline = Long.MAX_VALUE;
     final AtomicLong written = new AtomicLong();
     final AtomicLong commits = new AtomicLong();
+    /** Times the embedded store's file was forced to disk ({@link EmbeddedSync}). */
+    final AtomicLong syncs = new AtomicLong();
 
     ChainWriter(StoreSql sql, String instanceId, PrivateKey key, String keyId, AuditSettings settings, Clock clock,
                 BlockingQueue<Pending> queue, Executor notifier, Consumer<Pending> pruner, StoreSql.Head head) {
@@ -115,6 +119,7 @@ final class ChainWriter implements Runnable {
                     backoff = 50;
                 }
                 process(gather());
+                syncIfDue();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -141,6 +146,9 @@ final class ChainWriter implements Runnable {
         List<Pending> batch = new ArrayList<>();
         long wait = recordsSinceCp > 0
                 ? Math.max(0, lastCpNanos + settings.checkpointInterval().toNanos() - System.nanoTime()) : IDLE_NANOS;
+        if (sync != null) {
+            wait = Math.min(wait, sync.nanosUntilDue());
+        }
         Pending first = queue.poll(wait, TimeUnit.NANOSECONDS);
         if (first == null) {
             return batch;
@@ -246,6 +254,9 @@ final class ChainWriter implements Runnable {
                     } finally {
                         busySince = 0;
                     }
+                    if (sync != null) {
+                        sync.wrote();
+                    }
                 }
             }
             finished = last;
@@ -323,6 +334,9 @@ final class ChainWriter implements Runnable {
             long stored = sql.insert(conn, instanceId, records, cps);
             conn.commit();
             commits.incrementAndGet();
+            if (sync != null) {
+                sync.wrote();
+            }
             return stored;
         } catch (SQLException e) {
             closeConnection();
@@ -386,6 +400,14 @@ final class ChainWriter implements Runnable {
         busySince = 0;
         try {
             connection();
+            if (sync != null) {
+                try {
+                    sync.sync(); // after a failed sync, service resumes only once the disk takes one again
+                    syncs.incrementAndGet();
+                } catch (RuntimeException e) {
+                    throw new SQLException(syncProblem(e), e);
+                }
+            }
             if (!retry.isEmpty() || !retryCps.isEmpty()) {
                 Boolean done = sql.alreadyCommitted(conn, instanceId, retry, retryCps);
                 if (done == null) {
@@ -423,8 +445,38 @@ final class ChainWriter implements Runnable {
         if (conn == null) {
             conn = sql.store().connect();
             compaction = sql.store().postgres() ? null : EmbeddedCompaction.of(conn);
+            sync = sql.store().postgres() ? null : EmbeddedSync.of(conn, settings.syncInterval());
         }
         return conn;
+    }
+
+    /**
+     * Forces an embedded store's file to disk when a sync is due. A failure counts as the store being
+     * unavailable: records reported durable since the last sync may not be on the disk, so statements
+     * are refused until the writer has reconnected and a sync succeeds ({@link #recover}). A sync that
+     * hangs counts as a stuck writer, as a commit does.
+     */
+    private void syncIfDue() {
+        if (sync == null || sync.nanosUntilDue() > 0) {
+            return;
+        }
+        busySince = System.nanoTime() | 1;
+        try {
+            sync.syncIfDue();
+            syncs.incrementAndGet();
+        } catch (RuntimeException e) {
+            available = false;
+            problem = syncProblem(e);
+            LOG.error("audit store: {}; refusing statements until a sync succeeds", problem, e);
+            closeConnection();
+        } finally {
+            busySince = 0;
+        }
+    }
+
+    private static String syncProblem(RuntimeException e) {
+        Throwable root = e.getCause() != null ? e.getCause() : e;
+        return "the audit store's file could not be forced to disk (" + root + ")";
     }
 
     /** Appends one record followed by a checkpoint now, on the writer thread (prune). */
@@ -442,6 +494,7 @@ final class ChainWriter implements Runnable {
             }
             conn = null;
             compaction = null;
+            sync = null;
         }
     }
 

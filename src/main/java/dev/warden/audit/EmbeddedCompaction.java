@@ -117,16 +117,8 @@ final class EmbeddedCompaction {
     /** Compaction for the store behind {@code c}, or null when it is not an embedded H2 store. */
     static EmbeddedCompaction of(Connection c) {
         try {
-            if (!c.isWrapperFor(JdbcConnection.class)) {
-                return null;
-            }
-            Session s = c.unwrap(JdbcConnection.class).getSession();
-            if (!(s instanceof SessionLocal local)) {
-                return null;
-            }
-            Store store = local.getDatabase().getStore();
-            MVStore mv = store == null ? null : store.getMvStore();
-            if (mv == null || mv.getFileStore() == null) {
+            MVStore mv = mvStore(c);
+            if (mv == null) {
                 return null;
             }
             if (!direct()) {
@@ -139,6 +131,23 @@ final class EmbeddedCompaction {
                     + "while running ({}); `warden audit compact` still works with Warden stopped", e.toString());
             return null;
         }
+    }
+
+    /**
+     * The MVStore of the embedded H2 file store behind {@code c}, or null when {@code c} is not one
+     * (H2 server mode, an H2 without a file, PostgreSQL).
+     */
+    static MVStore mvStore(Connection c) throws SQLException {
+        if (!c.isWrapperFor(JdbcConnection.class)) {
+            return null;
+        }
+        Session s = c.unwrap(JdbcConnection.class).getSession();
+        if (!(s instanceof SessionLocal local)) {
+            return null;
+        }
+        Store store = local.getDatabase().getStore();
+        MVStore mv = store == null ? null : store.getMvStore();
+        return mv == null || mv.getFileStore() == null ? null : mv;
     }
 
     /**

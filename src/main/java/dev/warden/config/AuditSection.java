@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
 public final class AuditSection {
     static final Set<String> KEYS = Set.of("store", "durability", "batchWindow", "queueCapacity", "strictTimeout",
             "checkpointEvery", "checkpointInterval", "signingKey", "bindParameters", "sealKey", "hashKey", "retention",
-            "instanceId");
+            "instanceId", "syncInterval");
     private static final Pattern LONG_DURATION = Pattern.compile("(\\d+)\\s*(d|y)");
 
     private AuditSection() {
@@ -88,8 +88,15 @@ public final class AuditSection {
         if (instanceId != null && !instanceId.matches("[A-Za-z0-9._-]{1,64}")) {
             throw in.error("expected 1 to 64 of A-Z a-z 0-9 . _ -, got '" + instanceId + "'");
         }
+        Duration sync = a.get("syncInterval").duration(d.syncInterval());
+        if (sync.isNegative() || sync.toMillis() > 60_000) {
+            throw a.get("syncInterval").error("expected 0 (never) up to 60s");
+        }
+        if (!sync.isZero() && sync.toMillis() < 10) {
+            throw a.get("syncInterval").error("at least 10ms, or 0 for never (each sync forces the file to disk)");
+        }
         return new AuditSettings(store, durability, window, capacity, strictTimeout, every, interval, keyFile, generate,
-                mode, sealKey, hashKey, retention, instanceId, d.instanceIdFile());
+                mode, sealKey, hashKey, retention, instanceId, d.instanceIdFile(), sync);
     }
 
     /** Reads only the audit section of a config file (for {@code ./warden audit ...}). */

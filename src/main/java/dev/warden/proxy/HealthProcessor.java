@@ -32,6 +32,7 @@ final class HealthProcessor implements Processor {
                     .append(",\"queued\":").append(a.queued())
                     .append(",\"written\":").append(a.written())
                     .append(",\"commits\":").append(a.commits())
+                    .append(",\"syncs\":").append(a.syncs())
                     .append(",\"refused\":").append(a.refused())
                     .append(",\"dropped\":").append(a.dropped())
                     .append(",\"headSeq\":").append(a.headSeq()).append('}');

@@ -47,6 +47,16 @@ class AuditSectionTest {
         assertThat(s.retention()).isEqualTo(Duration.ofDays(7 * 365));
         assertThat(s.instanceId()).isNull();
         assertThat(s.instanceIdFile()).isEqualTo(dir.resolve("data/audit-instance-id"));
+        assertThat(s.syncInterval()).isEqualTo(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void syncIntervalIsADurationOrZeroForNever() throws Exception {
+        assertThat(parse("audit:\n  syncInterval: 250ms\n").syncInterval()).isEqualTo(Duration.ofMillis(250));
+        assertThat(parse("audit:\n  syncInterval: 0s\n").syncInterval()).isZero();
+        refused("audit:\n  syncInterval: 5ms\n", "audit.syncInterval: at least 10ms, or 0 for never");
+        refused("audit:\n  syncInterval: 2m\n", "audit.syncInterval: expected 0 (never) up to 60s");
+        refused("audit:\n  syncInterval: often\n", "audit.syncInterval: expected a duration");
     }
 
     @Test

@@ -1,0 +1,69 @@
+package dev.warden.audit;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import org.h2.mvstore.MVStore;
+
+/**
+ * Forces the embedded H2 store's file to disk every {@code audit.syncInterval} while records are
+ * written, on the writer thread.
+ *
+ * <p>H2 writes each commit to the file ({@code WRITE_DELAY=0}) but never calls {@code fsync} while
+ * it runs, so what survives a power loss is whatever the operating system had written back (Linux:
+ * up to ~30 s old). With a sync every interval a power loss takes at most the last interval's
+ * records (plus the sync's own duration). An idle store is not synced: nothing waits for it.
+ *
+ * <p>A sync that fails means records already reported durable may not be on the disk: the writer
+ * then treats the store as unavailable (statements are refused) until it has reopened the store and
+ * a sync succeeds again.
+ */
+final class EmbeddedSync {
+    private final MVStore mv;
+    private final long intervalNanos;
+    private long lastSync = System.nanoTime();
+    private boolean dirty;
+
+    private EmbeddedSync(MVStore mv, Duration interval) {
+        this.mv = mv;
+        this.intervalNanos = interval.toNanos();
+    }
+
+    /**
+     * Syncing for the embedded store behind {@code c}; null when {@code c} is not an embedded H2 file
+     * store or {@code interval} is zero (syncing off).
+     */
+    static EmbeddedSync of(Connection c, Duration interval) throws SQLException {
+        if (interval.isZero()) {
+            return null;
+        }
+        MVStore mv = EmbeddedCompaction.mvStore(c);
+        return mv == null ? null : new EmbeddedSync(mv, interval);
+    }
+
+    /** Something was committed (a batch, a compaction step): it is synced within the interval. */
+    void wrote() {
+        dirty = true;
+    }
+
+    /** Nanoseconds until a sync is due, or {@code Long.MAX_VALUE} when nothing waits for one. */
+    long nanosUntilDue() {
+        return dirty ? Math.max(0, lastSync + intervalNanos - System.nanoTime()) : Long.MAX_VALUE;
+    }
+
+    /** Syncs if something was written and the interval has passed since the last sync. */
+    boolean syncIfDue() {
+        if (nanosUntilDue() > 0) {
+            return false;
+        }
+        sync();
+        return true;
+    }
+
+    /** Forces the file to disk now; an H2 exception (an I/O error) propagates. */
+    void sync() {
+        dirty = false;
+        mv.sync();
+        lastSync = System.nanoTime();
+    }
+}

@@ -1,0 +1,76 @@
+package dev.warden.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The embedded H2 store's file is forced to disk every {@code audit.syncInterval} while records are
+ * written, and not while the gateway is idle.
+ */
+class EmbeddedSyncTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void writtenRecordsAreSyncedWithinTheIntervalAndAnIdleStoreIsNot() throws Exception {
+        AuditSettings s = AuditSettings.defaults(dir).withSyncInterval(Duration.ofMillis(100));
+        try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
+            write(log, "SELECT 1");
+            long first = awaitAbove(() -> log.health().syncs(), 0);
+            // nothing written: nothing to sync, however long it stays idle
+            Thread.sleep(400);
+            long idle = log.health().syncs();
+            Thread.sleep(400);
+            assertThat(log.health().syncs()).as("syncs while idle").isEqualTo(idle);
+            assertThat(idle - first).as("syncs after the first write's").isLessThanOrEqualTo(1);
+
+            write(log, "SELECT 2");
+            awaitAbove(() -> log.health().syncs(), idle);
+            assertThat(log.health().available()).isTrue();
+        }
+    }
+
+    @Test
+    void syncingOffNeverSyncs() throws Exception {
+        AuditSettings s = AuditSettings.defaults(dir).withSyncInterval(Duration.ZERO);
+        try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
+            write(log, "SELECT 1");
+            Thread.sleep(300);
+            assertThat(log.health().written()).isGreaterThan(0);
+            assertThat(log.health().syncs()).isZero();
+        }
+    }
+
+    @Test
+    void anInMemoryStoreHasNothingToSync() throws Exception {
+        AuditSettings s = AuditSettings.defaults(dir).withStore(TestStores.fresh(TestStores.Kind.H2))
+                .withSyncInterval(Duration.ofMillis(50));
+        try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
+            write(log, "SELECT 1");
+            Thread.sleep(300);
+            assertThat(log.health().written()).isGreaterThan(0);
+            assertThat(log.health().syncs()).isZero();
+        }
+    }
+
+    private static void write(AuditLog log, String sql) throws Exception {
+        log.statementReceived(TestStores.statement("s-1", Instant.now(), sql), true).durable().get(10, TimeUnit.SECONDS);
+    }
+
+    private static long awaitAbove(LongSupplier value, long floor) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (value.getAsLong() <= floor && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(value.getAsLong()).as("synced within 10 s").isGreaterThan(floor);
+        return value.getAsLong();
+    }
+}
