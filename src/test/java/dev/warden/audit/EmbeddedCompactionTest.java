@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the chunk descriptors H2 keeps in memory) grows with every commit. The writer's compaction keeps
  * it bounded, and the chain still verifies after its pages have been moved.
  *
- * <p>H2's retention time is set to 0 here so that chunks can be moved at once; with the default
+ * <p>The first test sets H2's retention time to 0 so that chunks can be moved at once; with the default
  * (45 s) the same happens to chunks older than that. {@code -Dwarden.test.statements=27000} runs it
  * longer (47 chunks after 27,000 commits, against ~1,000 with H2's public {@code compact}).
  */
@@ -34,9 +34,35 @@ class EmbeddedCompactionTest {
 
     @Test
     void manySmallCommitsLeaveFewChunksAndAnIntactChain() throws Exception {
-        AuditSettings defaults = AuditSettings.defaults(dir);
-        AuditSettings.Store store = new AuditSettings.Store(defaults.store().url() + ";RETENTION_TIME=0;MAX_COMPACT_TIME=0", "sa", "",
-                null, null);
+        long[] r = run(300, STATEMENTS, ";RETENTION_TIME=0", Duration.ofSeconds(1));
+        // one live chunk per commit without compaction (measured: 3,012 here); 122 with H2's
+        // public compact, which does nothing until the sparse chunks are a quarter of the file;
+        // 37 with the direct rewrite and its merge steps
+        assertThat(r[0]).as("H2 chunks after %d commits", r[1]).isLessThan(r[1] / 40);
+    }
+
+    /**
+     * Commits of 4 KB blocks, so that every step takes the larger steps' path (at least
+     * {@link EmbeddedCompaction#SMALL_STEP_BYTES} since the last one), with H2's retention time left
+     * to Warden: syncing every 10 ms ({@code audit.syncInterval}, its least) brings it down to 50 ms,
+     * so chunks can be moved 50 ms after they were written; what is left is mostly the chunks of the
+     * last 50 ms (~1,900 commits a second here). Measured with a 20 ms interval: 402 chunks after 3,001
+     * commits; with syncing off (H2's 45 s, so nothing could be moved during the test): 3,019.
+     */
+    @Test
+    void largerCommitsLeaveFewChunksOnceSyncingShortensTheRetentionTime() throws Exception {
+        long[] r = run(4000, STATEMENTS, "", Duration.ofMillis(10));
+        assertThat(r[0]).as("H2 chunks after %d commits", r[1]).isLessThan(r[1] / 5);
+    }
+
+    /**
+     * Writes {@code statements} strict statements of {@code chars} random letters to the default store
+     * with {@code urlSuffix}; returns the chunks and commits.
+     */
+    private long[] run(int chars, int statements, String urlSuffix, Duration syncInterval) throws Exception {
+        AuditSettings defaults = AuditSettings.defaults(dir).withSyncInterval(syncInterval);
+        AuditSettings.Store store = new AuditSettings.Store(defaults.store().url() + urlSuffix + ";MAX_COMPACT_TIME=0", "sa",
+                "", null, null);
         // what is measured is the chunk count, not latency: a generous strict timeout keeps a loaded CI
         // machine (a merge step took 78 ms at load average 12) from failing a statement
         AuditSettings s = defaults.withStore(store).withDurability(AuditSettings.Durability.STRICT, Duration.ZERO)
@@ -44,10 +70,10 @@ class EmbeddedCompactionTest {
         Random random = new Random(7);
         long commits;
         try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
-            for (int i = 0; i < STATEMENTS; i++) {
+            for (int i = 0; i < statements; i++) {
                 // text that compresses poorly, so that each block is a sizeable leaf of its own
                 StringBuilder text = new StringBuilder("SELECT * FROM accounts WHERE note = '");
-                for (int k = 0; k < 300; k++) {
+                for (int k = 0; k < chars; k++) {
                     text.append((char) ('a' + random.nextInt(26)));
                 }
                 AuditTicket t = log.statementReceived(TestStores.statement("s-1", Instant.now(), text + "'"), true);
@@ -55,20 +81,17 @@ class EmbeddedCompactionTest {
             }
             commits = log.health().commits();
         }
-        assertThat(commits).isGreaterThanOrEqualTo(STATEMENTS);
+        assertThat(commits).isGreaterThanOrEqualTo(statements);
         try (Connection c = DriverManager.getConnection(defaults.store().url(), "sa", "")) {
             long chunks = chunkCount(c);
-            System.out.printf("embedded store: %d chunks after %d commits, file %d KB%n", chunks, commits,
-                    java.nio.file.Files.size(dir.resolve("audit.mv.db")) / 1024);
-            // one live chunk per commit without compaction (measured: 3,012 here); 122 with H2's
-            // public compact, which does nothing until the sparse chunks are a quarter of the file;
-            // 37 with the direct rewrite and its merge steps
+            System.out.printf("embedded store: %d chunks after %d commits of %d-character statements, file %d KB%n",
+                    chunks, commits, chars, java.nio.file.Files.size(dir.resolve("audit.mv.db")) / 1024);
             assertThat(EmbeddedCompaction.direct()).as("this H2 has the chunk rewrite the writer calls").isTrue();
-            assertThat(chunks).as("H2 chunks after %d commits", commits).isLessThan(commits / 40);
             AuditVerifier.Report r = AuditVerifier.verify(c, List.of(SigningKeys.readPublic(s.signingKeyFile())),
                     AuditVerifier.Options.all());
             assertThat(r.firstProblem()).isNull();
-            assertThat(r.chains().get(0).recordsChecked()).isEqualTo(STATEMENTS + 2L);
+            assertThat(r.chains().get(0).recordsChecked()).isEqualTo(statements + 2L);
+            return new long[] {chunks, commits};
         }
     }
 

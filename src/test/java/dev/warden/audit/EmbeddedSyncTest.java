@@ -3,17 +3,21 @@ package dev.warden.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The embedded H2 store's file is forced to disk every {@code audit.syncInterval} while records are
- * written, and not while the gateway is idle.
+ * written, and not while the gateway is idle; H2's retention time follows the interval (what it
+ * assumes: everything older than the retention time is on the disk).
  */
 class EmbeddedSyncTest {
     @TempDir
@@ -22,7 +26,12 @@ class EmbeddedSyncTest {
     @Test
     void writtenRecordsAreSyncedWithinTheIntervalAndAnIdleStoreIsNot() throws Exception {
         AuditSettings s = AuditSettings.defaults(dir).withSyncInterval(Duration.ofMillis(100));
-        try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
+        try (AuditLog log = AuditLog.open(s, Clock.systemUTC());
+             Connection c = DriverManager.getConnection(s.store().url(), "sa", "")) {
+            MVStore mv = EmbeddedCompaction.mvStore(c);
+            assertThat(mv).as("an embedded file store").isNotNull();
+            assertThat(mv.getRetentionTime()).as("H2's retention time: five sync intervals").isEqualTo(500);
+
             write(log, "SELECT 1");
             long first = awaitAbove(() -> log.health().syncs(), 0);
             // nothing written: nothing to sync, however long it stays idle
@@ -39,13 +48,28 @@ class EmbeddedSyncTest {
     }
 
     @Test
-    void syncingOffNeverSyncs() throws Exception {
+    void syncingOffNeverSyncsAndLeavesH2sRetentionTime() throws Exception {
         AuditSettings s = AuditSettings.defaults(dir).withSyncInterval(Duration.ZERO);
-        try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
+        try (AuditLog log = AuditLog.open(s, Clock.systemUTC());
+             Connection c = DriverManager.getConnection(s.store().url(), "sa", "")) {
+            MVStore mv = EmbeddedCompaction.mvStore(c);
+            assertThat(mv.getRetentionTime()).isEqualTo(mv.getFileStore().getDefaultRetentionTime());
             write(log, "SELECT 1");
             Thread.sleep(300);
             assertThat(log.health().written()).isGreaterThan(0);
             assertThat(log.health().syncs()).isZero();
+        }
+    }
+
+    @Test
+    void aShorterRetentionTimeFromTheUrlIsKept() throws Exception {
+        AuditSettings d = AuditSettings.defaults(dir);
+        AuditSettings s = d.withStore(new AuditSettings.Store(d.store().url() + ";RETENTION_TIME=100", "sa", "", null, null));
+        try (AuditLog log = AuditLog.open(s, Clock.systemUTC());
+             Connection c = DriverManager.getConnection(s.store().url(), "sa", "")) {
+            write(log, "SELECT 1");
+            awaitAbove(() -> log.health().syncs(), 0);
+            assertThat(EmbeddedCompaction.mvStore(c).getRetentionTime()).isEqualTo(100);
         }
     }
 
