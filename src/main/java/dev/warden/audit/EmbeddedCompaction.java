@@ -29,15 +29,15 @@ import org.slf4j.LoggerFactory;
  * while {@link EmbeddedSync} forces the file to disk every second, else H2's 45 s); the emptied
  * chunks are dropped once that time has passed too, and their space is reused.
  *
- * <p>Why the steps call H2's chunk rewrite directly (by reflection: {@code FileStore.rewriteChunks}
+ * <p>Why small-commit steps call H2's chunk rewrite directly (by reflection: {@code FileStore.rewriteChunks}
  * under {@code MVStore.tryExecuteUnderStoreLock}, what {@link MVStore#compact} runs): in H2 2.5.252
  * {@code compact(target, budget)} does nothing while the fill rate of all chunks together is at or
  * above {@code target}. The chunks a step writes are ~97 % live and soon hold nearly all the data,
  * so that average stayed above 80 % until a backlog of sparse one-commit chunks a quarter the size
  * of everything had piled up: with one record per commit, 122 chunks after 3,000 commits, 281 after
- * 9,000, ~1,000 after 27,000, most of them that backlog; under batched load the backlog grew with the
- * file (see {@link #SMALL_STEP_BYTES}). Small commits (less than {@link #SMALL_STEP_BYTES} of blocks
- * since the last step) need one more thing: a step's own chunk (~100 KB,
+ * 9,000, ~1,000 after 27,000, most of them that backlog. So small commits (less than
+ * {@link #SMALL_STEP_BYTES} of blocks since the last step) rewrite directly; larger steps keep
+ * {@code compact} (see {@link #SMALL_STEP_BYTES} why). Second, a small-commit step's own chunk (~100 KB,
  * 77–91 % live, since it also holds inner pages that later commits replace) is above the 80 % a
  * regular step takes, so it would stay for good, one chunk per step. Every {@link #MERGE_EVERY}th
  * small-commit step therefore merges those (into ~700 KB, ~97 % live), and every {@link #MERGE2_EVERY}th merges
@@ -69,14 +69,14 @@ final class EmbeddedCompaction {
     static final int MAX_BUDGET = 2 << 20;
     /**
      * Blocks committed since the last step below which the step is a small-commit one (records of one
-     * or a few statements per commit: strict durability, a quiet gateway). Those steps also merge their
-     * own output every {@link #MERGE_EVERY} and {@link #MERGE2_EVERY} steps. Larger steps rewrite the
-     * sparse chunks only. Both rewrite directly: H2's {@code compact} (which larger steps used until
-     * session 11) rewrites nothing while the whole file is at least 80 % live, so a quarter of the file
-     * stayed in sparse one-commit chunks and their number grew with the file (10,400 chunks and a
-     * 1.18 GB file after two minutes of 8-client benchmark load, against 1,244 chunks and 407 MB with
-     * the direct rewrite and the 5 s retention time of {@link EmbeddedSync}; the writer's CPU per
-     * record was the same within the noise: docs/performance.md, "20.").
+     * or a few statements per commit: strict durability, a quiet gateway). Those steps rewrite chunks
+     * directly and merge their own output; larger steps use H2's {@code compact}, which rewrites only
+     * while the whole file is below the target fill rate and so moves just enough to hold it there.
+     * The direct rewrite for larger steps too was measured in session 11 (docs/performance.md, "20."):
+     * with it and {@link EmbeddedSync}'s 5 s retention time, two minutes of 8-client load left 1,244
+     * chunks and a 407 MB file against 2,082 and 449 MB with {@code compact} (10,407 and 1.18 GB with
+     * H2's 45 s), at the same CPU within the noise. {@code compact} stays: the retention time brings
+     * most of the gain.
      */
     static final int SMALL_STEP_BYTES = 128 << 10;
     /** Every this many small-commit steps, a step merges the output of the steps before it. */
@@ -179,7 +179,7 @@ final class EmbeddedCompaction {
                         : smallSteps % MERGE_EVERY == 0 ? rewrite(MERGE_BUDGET, MERGE_FILL_RATE)
                         : rewrite(budget, TARGET_FILL_RATE);
             } else {
-                moved = rewrite(budget, TARGET_FILL_RATE);
+                moved = mv.compact(TARGET_FILL_RATE, budget);
             }
             if (moved) {
                 mv.commit();
