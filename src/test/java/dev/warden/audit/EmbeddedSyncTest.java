@@ -1,6 +1,7 @@
 package dev.warden.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -34,12 +35,19 @@ class EmbeddedSyncTest {
 
             write(log, "SELECT 1");
             long first = awaitAbove(() -> log.health().syncs(), 0);
-            // nothing written: nothing to sync, however long it stays idle
-            Thread.sleep(400);
-            long idle = log.health().syncs();
-            Thread.sleep(400);
-            assertThat(log.health().syncs()).as("syncs while idle").isEqualTo(idle);
+            // the start record and the statement may have been synced apart: wait until the count settles
+            long[] last = {-1};
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(300)).until(() -> {
+                long now = log.health().syncs();
+                boolean settled = now == last[0];
+                last[0] = now;
+                return settled;
+            });
+            long idle = last[0];
             assertThat(idle - first).as("syncs after the first write's").isLessThanOrEqualTo(1);
+            // nothing written: nothing to sync, however long it stays idle (five intervals here)
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                    .until(() -> log.health().syncs() == idle);
 
             write(log, "SELECT 2");
             awaitAbove(() -> log.health().syncs(), idle);
@@ -55,9 +63,8 @@ class EmbeddedSyncTest {
             MVStore mv = EmbeddedCompaction.mvStore(c);
             assertThat(mv.getRetentionTime()).isEqualTo(mv.getFileStore().getDefaultRetentionTime());
             write(log, "SELECT 1");
-            Thread.sleep(300);
             assertThat(log.health().written()).isGreaterThan(0);
-            assertThat(log.health().syncs()).isZero();
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> log.health().syncs() == 0);
         }
     }
 
@@ -79,9 +86,8 @@ class EmbeddedSyncTest {
                 .withSyncInterval(Duration.ofMillis(50));
         try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
             write(log, "SELECT 1");
-            Thread.sleep(300);
             assertThat(log.health().written()).isGreaterThan(0);
-            assertThat(log.health().syncs()).isZero();
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> log.health().syncs() == 0);
         }
     }
 
@@ -89,12 +95,8 @@ class EmbeddedSyncTest {
         log.statementReceived(TestStores.statement("s-1", Instant.now(), sql), true).durable().get(10, TimeUnit.SECONDS);
     }
 
-    private static long awaitAbove(LongSupplier value, long floor) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (value.getAsLong() <= floor && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(value.getAsLong()).as("synced within 10 s").isGreaterThan(floor);
+    private static long awaitAbove(LongSupplier value, long floor) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> value.getAsLong() > floor);
         return value.getAsLong();
     }
 }
