@@ -90,10 +90,10 @@ public final class AuditSection {
         }
         Duration sync = a.get("syncInterval").duration(d.syncInterval());
         if (sync.isNegative() || sync.toMillis() > 60_000) {
-            throw a.get("syncInterval").error("expected 0 (never) up to 60s");
+            throw a.get("syncInterval").error("expected 0s (never) up to 60s");
         }
         if (!sync.isZero() && sync.toMillis() < 10) {
-            throw a.get("syncInterval").error("at least 10ms, or 0 for never (each sync forces the file to disk)");
+            throw a.get("syncInterval").error("at least 10ms, or 0s for never (each sync forces the file to disk)");
         }
         return new AuditSettings(store, durability, window, capacity, strictTimeout, every, interval, keyFile, generate,
                 mode, sealKey, hashKey, retention, instanceId, d.instanceIdFile(), sync);

@@ -54,8 +54,8 @@ class AuditSectionTest {
     void syncIntervalIsADurationOrZeroForNever() throws Exception {
         assertThat(parse("audit:\n  syncInterval: 250ms\n").syncInterval()).isEqualTo(Duration.ofMillis(250));
         assertThat(parse("audit:\n  syncInterval: 0s\n").syncInterval()).isZero();
-        refused("audit:\n  syncInterval: 5ms\n", "audit.syncInterval: at least 10ms, or 0 for never");
-        refused("audit:\n  syncInterval: 2m\n", "audit.syncInterval: expected 0 (never) up to 60s");
+        refused("audit:\n  syncInterval: 5ms\n", "audit.syncInterval: at least 10ms, or 0s for never");
+        refused("audit:\n  syncInterval: 2m\n", "audit.syncInterval: expected 0s (never) up to 60s");
         refused("audit:\n  syncInterval: often\n", "audit.syncInterval: expected a duration");
     }
 
