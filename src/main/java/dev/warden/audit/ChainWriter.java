@@ -402,8 +402,7 @@ final class ChainWriter implements Runnable {
             connection();
             if (sync != null) {
                 try {
-                    sync.sync(); // after a failed sync, service resumes only once the disk takes one again
-                    syncs.incrementAndGet();
+                    syncNow(); // after a failed sync, service resumes only once the disk takes one again
                 } catch (RuntimeException e) {
                     throw new SQLException(syncProblem(e), e);
                 }
@@ -462,8 +461,7 @@ final class ChainWriter implements Runnable {
         }
         busySince = System.nanoTime() | 1;
         try {
-            sync.syncIfDue();
-            syncs.incrementAndGet();
+            syncNow();
         } catch (RuntimeException e) {
             available = false;
             problem = syncProblem(e);
@@ -472,6 +470,11 @@ final class ChainWriter implements Runnable {
         } finally {
             busySince = 0;
         }
+    }
+
+    private void syncNow() {
+        sync.sync();
+        syncs.incrementAndGet();
     }
 
     private static String syncProblem(RuntimeException e) {

@@ -65,15 +65,6 @@ final class EmbeddedSync {
         return dirty ? Math.max(0, lastSync + intervalNanos - System.nanoTime()) : Long.MAX_VALUE;
     }
 
-    /** Syncs if something was written and the interval has passed since the last sync. */
-    boolean syncIfDue() {
-        if (nanosUntilDue() > 0) {
-            return false;
-        }
-        sync();
-        return true;
-    }
-
     /** Forces the file to disk now; an H2 exception (an I/O error) propagates. */
     void sync() {
         dirty = false;
