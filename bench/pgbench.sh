@@ -9,7 +9,8 @@ set -euo pipefail
 DURATION="${DURATION:-15}"            # seconds per measured pgbench run
 WARMUP="${WARMUP:-20}"                # seconds of warm-up through Warden
 WARMUP_OTHERS="${WARMUP_OTHERS:-$(( WARMUP < 5 ? WARMUP : 5 ))}"  # warm-up through direct/pgbouncer
-WARMUP_MODE="${WARMUP_MODE:-$(( WARMUP < 15 ? WARMUP : 15 ))}"     # then per other mode through each Warden
+WARMUP_MODE="${WARMUP_MODE:-$(( WARMUP < 15 ? WARMUP : 15 ))}"     # then per other (mode, clients) cell through each Warden
+SETTLE="${SETTLE:-3}"                 # seconds of unmeasured run of the same cell before each measured run
 ROUNDS="${ROUNDS:-1}"                 # repetitions of the whole matrix (median taken when > 1)
 SCALE="${SCALE:-10}"                  # pgbench -i scale factor
 MODES="${MODES:-simple extended prepared}"
@@ -62,7 +63,7 @@ done
 for m in $MODES; do
     case "$m" in simple|extended|prepared|miss) ;; *) die "unknown mode '$m' (simple, extended, prepared, miss)";; esac
 done
-for v in DURATION WARMUP WARMUP_OTHERS WARMUP_MODE ROUNDS SCALE PG_PORT PGBOUNCER_PORT WARDEN_PORT NOAUDIT_PORT; do
+for v in DURATION WARMUP WARMUP_OTHERS WARMUP_MODE SETTLE ROUNDS SCALE PG_PORT PGBOUNCER_PORT WARDEN_PORT NOAUDIT_PORT; do
     [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer, got '${!v}'"
 done
 for c in $CLIENTS; do [[ "$c" =~ ^[1-9][0-9]*$ ]] || die "CLIENTS entries must be positive integers"; done
@@ -408,21 +409,25 @@ p99() {
 }
 
 warm_up() {
-    local target secs mode
+    local target secs mode clients
     for target in $TARGETS; do
         if [[ "$target" == warden || "$target" == noaudit ]]; then secs="$WARMUP"; else secs="$WARMUP_OTHERS"; fi
         (( secs > 0 )) || continue
         log "warm-up: ${secs}s through $target"
         run_pgbench "$RUNS_DIR/warmup-$target.log" "$target" "$secs" prepared 8 \
             || { cat "$RUNS_DIR/warmup-$target.log" >&2; die "warm-up through $target failed"; }
-        # each other protocol mode takes the JIT through code the prepared warm-up never ran (after run 12:
-        # the first 12 s of simple mode after a prepared-only warm-up ran at ~70 % of the later TPS)
+        # every other (mode, clients) cell takes the JIT through code or branches the prepared 8-client
+        # warm-up never ran: after run 12 the first 12 s of simple mode after a prepared-only warm-up ran at
+        # ~70 % of the later TPS, and after run 22 the first 12 s at 1 client after an 8-client warm-up spent
+        # 8 µs per transaction in the C2 compiler thread (0.4-1.6 µs in the rounds after)
         if [[ "$target" == warden || "$target" == noaudit ]] && (( WARMUP_MODE > 0 )); then
             for mode in $MODES; do
-                [[ "$mode" == prepared ]] && continue
-                log "warm-up: ${WARMUP_MODE}s through $target, $mode"
-                run_pgbench "$RUNS_DIR/warmup-$target-$mode.log" "$target" "$WARMUP_MODE" "$mode" 8 \
-                    || { cat "$RUNS_DIR/warmup-$target-$mode.log" >&2; die "warm-up through $target ($mode) failed"; }
+                for clients in $CLIENTS; do
+                    [[ "$mode" == prepared && "$clients" == 8 ]] && continue
+                    log "warm-up: ${WARMUP_MODE}s through $target, $mode, $clients client(s)"
+                    run_pgbench "$RUNS_DIR/warmup-$target-$mode-c$clients.log" "$target" "$WARMUP_MODE" "$mode" "$clients" \
+                        || { cat "$RUNS_DIR/warmup-$target-$mode-c$clients.log" >&2; die "warm-up through $target ($mode, $clients) failed"; }
+                done
             done
         fi
     done
@@ -464,6 +469,22 @@ proc_ticks() {
     echo "${12} ${13}"
 }
 
+# CPU clock ticks (user + system) the JIT compiler threads of a JVM have used so far, or empty
+jit_ticks() {
+    local t c s sum=0
+    [[ -n "$1" && -d "/proc/$1/task" ]] || return 0
+    for t in /proc/"$1"/task/*; do
+        c="$(cat "$t/comm" 2>/dev/null)" || continue
+        [[ "$c" == C1\ Compiler* || "$c" == C2\ Compiler* ]] || continue
+        s="$(cat "$t/stat" 2>/dev/null)" || continue
+        s="${s##*) }"
+        # shellcheck disable=SC2086
+        set -- $s
+        sum=$(( sum + ${12} + ${13} ))
+    done
+    echo "$sum"
+}
+
 # the transactions pgbench completed in an output file, or empty
 parse_tx() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$1" | head -n 1; }
 
@@ -483,18 +504,25 @@ for (( round = 1; round <= ROUNDS; round++ )); do
                 n=$(( n + 1 ))
                 out="$RUNS_DIR/r$round-$mode-c$clients-$target.log"
                 log "[$n/$total] round $round: $mode, $clients client(s), $target (${DURATION}s)"
-                [[ "$target" == warden ]] && written_before="$(audit_written)"
                 tpid="$(target_pid "$target")"
+                if (( SETTLE > 0 )); then
+                    run_pgbench "$out.settle" "$target" "$SETTLE" "$mode" "$clients" || true
+                fi
+                [[ "$target" == warden ]] && written_before="$(audit_written)"
                 ticks_before="$(proc_ticks "$tpid")"
+                jit_before="$(jit_ticks "$tpid")"
                 if run_pgbench "$out" "$target" "$DURATION" "$mode" "$clients" \
                         && [[ -n "$(parse_tps "$out")" && -n "$(parse_lat "$out")" ]]; then
                     log "        tps $(parse_tps "$out"), latency $(parse_lat "$out") ms"
                     ticks_after="$(proc_ticks "$tpid")"
+                    jit_after="$(jit_ticks "$tpid")"
                     if [[ -n "$ticks_before" && -n "$ticks_after" && -n "$(parse_tx "$out")" ]]; then
-                        # µs of CPU (user, system) the proxy process spent per transaction in this run
-                        echo "$ticks_before $ticks_after $(parse_tx "$out")" | awk -v hz="$CLK_TCK" \
-                            '{ printf "%.2f %.2f\n", ($3 - $1) * 1e6 / hz / $5, ($4 - $2) * 1e6 / hz / $5 }' >"$out.cpu"
-                        log "        $target CPU per transaction: $(awk '{ print "user " $1 " µs, system " $2 " µs" }' "$out.cpu")"
+                        # µs of CPU (user, system) the proxy process spent per transaction in this run, and
+                        # for a JVM the part of it its JIT compiler threads spent (0 for PgBouncer)
+                        echo "$ticks_before $ticks_after $(parse_tx "$out") ${jit_before:-0} ${jit_after:-0}" | awk -v hz="$CLK_TCK" \
+                            '{ j = $7 - $6; if (j < 0) j = 0
+                               printf "%.2f %.2f %.2f\n", ($3 - $1) * 1e6 / hz / $5, ($4 - $2) * 1e6 / hz / $5, j * 1e6 / hz / $5 }' >"$out.cpu"
+                        log "        $target CPU per transaction: $(awk '{ print "user " $1 " µs, system " $2 " µs, JIT compiler " $3 " µs" }' "$out.cpu")"
                     fi
                     if [[ "$target" == warden && -n "$written_before" ]]; then
                         written_after="$(audit_written)"
@@ -524,6 +552,8 @@ stat() {
             tps) v="$(parse_tps "$f")" ;;
             lat) v="$(parse_lat "$f")" ;;
             cpu) v="$(awk '{ print $1 + $2 }' "$f.cpu" 2>/dev/null)" ;;
+            jit) v="$(awk '{ print $3 + 0 }' "$f.cpu" 2>/dev/null)" ;;
+            nojit) v="$(awk '{ print $1 + $2 - $3 }' "$f.cpu" 2>/dev/null)" ;;
         esac
         [[ -n "$v" ]] && vals+=("$v")
     done
@@ -573,11 +603,18 @@ TABLE="$BENCH_TMP/table.md"
     done
     if [[ -n "$cpu_targets" ]]; then
         echo
-        echo "CPU time of the proxy process per transaction, user + system, µs (from /proc/PID/stat over each run, all threads; steadier than TPS on a noisy machine):"
+        echo "CPU time of the proxy process per transaction, user + system, µs (from /proc/PID/stat over each run, all threads; steadier than TPS on a noisy machine). The JIT compiler columns are the part of it the JVM's C1/C2 compiler threads spent (/proc/PID/task/*/stat); \"without the JIT compiler\" subtracts that part from each side:"
         echo
         header="| mode | clients |"; rule="|---|---:|"
         for target in $cpu_targets; do header="$header $target |"; rule="$rule---:|"; done
-        if has_target warden && has_target noaudit; then header="$header audit (warden − noaudit) |"; rule="$rule---:|"; fi
+        jvm_targets=""
+        for target in noaudit warden; do
+            has_target "$target" && jvm_targets="$jvm_targets $target"
+        done
+        for target in $jvm_targets; do header="$header $target JIT compiler |"; rule="$rule---:|"; done
+        if has_target warden && has_target noaudit; then
+            header="$header audit (warden − noaudit) | audit without the JIT compiler |"; rule="$rule---:|---:|"
+        fi
         echo "$header"; echo "$rule"
         for mode in $MODES; do
             for clients in $CLIENTS; do
@@ -586,9 +623,15 @@ TABLE="$BENCH_TMP/table.md"
                     v="$(stat cpu "$mode" "$clients" "$target")"
                     line="$line $( [[ -n "$v" ]] && printf '%.1f' "$v" || echo –) |"
                 done
+                for target in $jvm_targets; do
+                    v="$(stat jit "$mode" "$clients" "$target")"
+                    line="$line $( [[ -n "$v" ]] && printf '%.1f' "$v" || echo –) |"
+                done
                 if has_target warden && has_target noaudit; then
-                    w="$(stat cpu "$mode" "$clients" warden)"; a="$(stat cpu "$mode" "$clients" noaudit)"
-                    line="$line $( [[ -n "$w" && -n "$a" ]] && awk -v w="$w" -v a="$a" 'BEGIN { printf "%.1f", w - a }' || echo –) |"
+                    for kind in cpu nojit; do
+                        w="$(stat "$kind" "$mode" "$clients" warden)"; a="$(stat "$kind" "$mode" "$clients" noaudit)"
+                        line="$line $( [[ -n "$w" && -n "$a" ]] && awk -v w="$w" -v a="$a" 'BEGIN { printf "%.1f", w - a }' || echo –) |"
+                    done
                 fi
                 echo "$line"
             done
@@ -604,7 +647,7 @@ mkdir -p "$RESULTS_DIR"
     echo
     echo "Generated by \`bench/pgbench.sh\` on $(date -u '+%Y-%m-%d %H:%M:%S UTC')."
     echo
-    echo "Settings: DURATION=${DURATION}s per run, WARMUP=${WARMUP}s (Warden) / ${WARMUP_OTHERS}s (others)," \
+    echo "Settings: DURATION=${DURATION}s per run, WARMUP=${WARMUP}s (Warden, then ${WARMUP_MODE}s per other mode and client count) / ${WARMUP_OTHERS}s (others), SETTLE=${SETTLE}s (unmeasured run of the same cell before each run)," \
         "ROUNDS=$ROUNDS$( (( ROUNDS > 1 )) && echo ' (median per cell)'), SCALE=$SCALE, MODES=\"$MODES\", CLIENTS=\"$CLIENTS\", TARGETS=\"$TARGETS\", AUDIT_DURABILITY=$AUDIT_DURABILITY, AUDIT_STORE=$AUDIT_STORE, RECORDING=$RECORDING."
     echo "Each cell: \`pgbench -n -S -T $DURATION -M <mode> -c <clients> -j <1|2> -h 127.0.0.1 -U bench bench\`;"
     echo "direct = PostgreSQL :$PG_PORT, pgbouncer = PgBouncer session mode :$PGBOUNCER_PORT, warden = Warden :$WARDEN_PORT; noaudit = the same Warden build and config started with -Dwarden.benchmark.unrecordedStatements=true (statements not recorded) :$NOAUDIT_PORT;"
