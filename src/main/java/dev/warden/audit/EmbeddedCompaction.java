@@ -29,15 +29,15 @@ import org.slf4j.LoggerFactory;
  * while {@link EmbeddedSync} forces the file to disk every second, else H2's 45 s); the emptied
  * chunks are dropped once that time has passed too, and their space is reused.
  *
- * <p>Why small-commit steps call H2's chunk rewrite directly (by reflection: {@code FileStore.rewriteChunks}
+ * <p>Why the steps call H2's chunk rewrite directly (by reflection: {@code FileStore.rewriteChunks}
  * under {@code MVStore.tryExecuteUnderStoreLock}, what {@link MVStore#compact} runs): in H2 2.5.252
  * {@code compact(target, budget)} does nothing while the fill rate of all chunks together is at or
  * above {@code target}. The chunks a step writes are ~97 % live and soon hold nearly all the data,
  * so that average stayed above 80 % until a backlog of sparse one-commit chunks a quarter the size
  * of everything had piled up: with one record per commit, 122 chunks after 3,000 commits, 281 after
- * 9,000, ~1,000 after 27,000, most of them that backlog. So small commits (less than
- * {@link #SMALL_STEP_BYTES} of blocks since the last step) rewrite directly; larger steps keep
- * {@code compact} (see {@link #SMALL_STEP_BYTES} why). Second, a small-commit step's own chunk (~100 KB,
+ * 9,000, ~1,000 after 27,000, most of them that backlog; under batched load the backlog grew with the
+ * file (see {@link #SMALL_STEP_BYTES}). Small commits (less than {@link #SMALL_STEP_BYTES} of blocks
+ * since the last step) need one more thing: a step's own chunk (~100 KB,
  * 77–91 % live, since it also holds inner pages that later commits replace) is above the 80 % a
  * regular step takes, so it would stay for good, one chunk per step. Every {@link #MERGE_EVERY}th
  * small-commit step therefore merges those (into ~700 KB, ~97 % live), and every {@link #MERGE2_EVERY}th merges
@@ -69,14 +69,14 @@ final class EmbeddedCompaction {
     static final int MAX_BUDGET = 2 << 20;
     /**
      * Blocks committed since the last step below which the step is a small-commit one (records of one
-     * or a few statements per commit: strict durability, a quiet gateway). Those steps rewrite chunks
-     * directly and merge their own output; larger steps use H2's {@code compact}, which rewrites only
-     * while the whole file is below the target fill rate and so moves just enough to hold it there.
-     * The direct rewrite for larger steps too was measured in session 11 (docs/performance.md, "20."):
-     * with it and {@link EmbeddedSync}'s 5 s retention time, two minutes of 8-client load left 1,244
-     * chunks and a 407 MB file against 2,082 and 449 MB with {@code compact} (10,407 and 1.18 GB with
-     * H2's 45 s), at the same CPU within the noise. {@code compact} stays: the retention time brings
-     * most of the gain.
+     * or a few statements per commit: strict durability, a quiet gateway). Those steps also merge their
+     * own output every {@link #MERGE_EVERY} and {@link #MERGE2_EVERY} steps. Larger steps rewrite the
+     * sparse chunks only. Both rewrite directly. With H2's {@code compact} for the larger steps (as
+     * until session 12) a quarter of the file stayed in sparse chunks and their number grew with the
+     * file: two instances side by side, each under 10 minutes of {@code pgbench -c 4 -M prepared}
+     * (~5 million records), had 8,957 chunks and a 921 MB file with {@code compact} against 2,742 and
+     * 679 MB with the direct rewrite, whose writer then spent 0.6–1.8 µs less CPU per record (H2 scans
+     * its chunk list on every commit): docs/performance.md, "21.".
      */
     static final int SMALL_STEP_BYTES = 128 << 10;
     /** Every this many small-commit steps, a step merges the output of the steps before it. */
@@ -179,7 +179,7 @@ final class EmbeddedCompaction {
                         : smallSteps % MERGE_EVERY == 0 ? rewrite(MERGE_BUDGET, MERGE_FILL_RATE)
                         : rewrite(budget, TARGET_FILL_RATE);
             } else {
-                moved = mv.compact(TARGET_FILL_RATE, budget);
+                moved = rewrite(budget, TARGET_FILL_RATE);
             }
             if (moved) {
                 mv.commit();
