@@ -270,8 +270,8 @@ public final class PolicyEngine implements AutoCloseable {
             return true;
         } catch (RuntimeException e) {
             failedVersion = src.version();
-            lastReloadError = e.getMessage();
             LOG.error("policy rules NOT reloaded, version {} stays in force: {}", current.version(), e.getMessage());
+            lastReloadError = e.getMessage(); // after the log line: whoever sees the error finds it logged
             return false;
         }
     }

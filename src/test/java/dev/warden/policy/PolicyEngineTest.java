@@ -187,7 +187,8 @@ class PolicyEngineTest {
                     """);
             await().atMost(PATIENCE).until(() -> engine.lastReloadError() != null);
             assertThat(engine.lastReloadError()).contains("broken.drl:9");
-            assertThat(log.lines()).anySatisfy(l -> assertThat(l).startsWith("ERROR").contains("broken.drl:9").contains(before));
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(log.lines())
+                    .anySatisfy(l -> assertThat(l).startsWith("ERROR").contains("broken.drl:9").contains(before)));
             assertThat(engine.rulesVersion()).isEqualTo(before);
             assertThat(engine.decide(CI, PROD, select("SELECT 1")).rules()).containsExactly("old");
 
