@@ -61,7 +61,7 @@ public final class AuditLog implements AutoCloseable {
     private volatile boolean closed;
 
     private AuditLog(AuditSettings settings, Clock clock, String instanceId, KeyPair keys, BindParameterCodec binds,
-                     StoreSql sql, StoreSql.Head head) {
+                     StoreSql sql, StoreSql.Head head, AuditJournal journal) {
         this.settings = settings;
         this.clock = clock;
         this.instanceId = instanceId;
@@ -80,7 +80,7 @@ public final class AuditLog implements AutoCloseable {
         this.store = sql.store();
         this.pruner = new Pruner(sql, instanceId, settings.retention(), clock);
         this.writer = new ChainWriter(sql, instanceId, keys.getPrivate(), keyId, settings, clock, queue, notifier,
-                pruner, head);
+                pruner, head, journal);
         pruner.attach(writer);
         this.writerThread = new Thread(writer, "warden-audit-writer");
         writerThread.setDaemon(true);
@@ -105,12 +105,16 @@ public final class AuditLog implements AutoCloseable {
         StoreSql sql = new StoreSql(store);
         StoreSql.Head head;
         StoreSql.UncleanStop unclean;
+        java.nio.file.Path journalPath = AuditJournal.pathFor(settings.store());
         try (Connection c = store.connect()) {
+            // whatever a stopped run left journaled goes into the store first (also with the journal off now)
+            AuditJournal.replay(c, journalPath, sql);
             head = sql.head(c, instance);
             unclean = sql.uncleanStop(c, instance);
         }
+        AuditJournal journal = settings.journalled() ? AuditJournal.open(journalPath) : null;
         AuditLog log = new AuditLog(settings, clock, instance, keys,
-                new BindParameterCodec(settings.bindParameters(), bindKey), sql, head);
+                new BindParameterCodec(settings.bindParameters(), bindKey), sql, head, journal);
         log.writerThread.start();
         CompletableFuture<Object> started = new CompletableFuture<>();
         Map<String, Object> payload = RecordCodec.lifecycle(log.nextId(), "start", clock.instant(),
@@ -383,6 +387,7 @@ public final class AuditLog implements AutoCloseable {
      * from a worker thread, never from an event loop. For {@code GET /api/audit}.
      */
     public AuditSearch.Page search(AuditSearch.Query query) throws SQLException {
+        storeJournaled();
         try (Connection c = store.connect()) {
             try {
                 return AuditSearch.search(c, query);
@@ -396,8 +401,30 @@ public final class AuditLog implements AutoCloseable {
     public AuditVerifier.Report verify(AuditVerifier.Options options, List<PublicKey> moreKeys) throws SQLException {
         List<PublicKey> keyList = new ArrayList<>(moreKeys);
         keyList.add(0, keys.getPublic());
+        storeJournaled();
         try (Connection c = store.connect()) {
             return AuditVerifier.verify(c, keyList, options);
+        }
+    }
+
+    /**
+     * Has the writer put journaled records into the store before a reader in this process looks
+     * (records are journaled for up to {@code audit.syncInterval} first). Waits up to the strict
+     * timeout; if the writer cannot, the reader sees what the store holds.
+     */
+    private void storeJournaled() {
+        if (!settings.journalled() || closed) {
+            return;
+        }
+        CompletableFuture<Object> f = new CompletableFuture<>();
+        if (enqueue(Pending.control(Pending.Op.FLUSH, f))) {
+            try {
+                f.get(stallNanos, TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.debug("audit: journaled records not yet in the store for a reader: {}", e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -439,6 +466,18 @@ public final class AuditLog implements AutoCloseable {
         return new AuditHealth(writer.available && !closed, closed ? "closed" : UNRECORDED
                 ? "benchmark mode: statements are not recorded" : writer.problem, queue.size(),
                 writer.written.get(), writer.commits.get(), writer.syncs.get(), refused.get(), dropped.get(), writer.durableSeq, writer.lastCheckpoint);
+    }
+
+    /**
+     * Tests only: stops the writer where it is, as a killed process would (no "stop" record, journaled
+     * records not put into the store). Call it once every record of interest is durable.
+     */
+    void haltForTest() throws InterruptedException {
+        closed = true;
+        writerThread.interrupt();
+        writerThread.join(10_000);
+        notifier.shutdownNow();
+        pruner.close();
     }
 
     /**

@@ -26,12 +26,15 @@ import java.util.Objects;
  * @param instanceIdFile     where a generated instance id is kept
  * @param syncInterval       embedded H2 store only: how often the writer forces the file to disk (and so the
  *                           most a power loss can take); zero: never (H2's own behaviour)
+ * @param journal            embedded H2 file store with a sync interval only: batches go to a write-ahead journal
+ *                           file and into the store once per sync interval ({@link AuditJournal}); false: each
+ *                           batch is one store commit
  */
 public record AuditSettings(Store store, Durability durability, Duration batchWindow, int queueCapacity,
                             Duration strictTimeout, int checkpointEvery, Duration checkpointInterval,
                             Path signingKeyFile, boolean generateSigningKey, BindMode bindParameters, byte[] sealKey,
                             Path hashKeyFile, Duration retention, String instanceId, Path instanceIdFile,
-                            Duration syncInterval) {
+                            Duration syncInterval, boolean journal) {
 
     public enum Durability { BATCHED, STRICT }
 
@@ -99,61 +102,72 @@ public record AuditSettings(Store store, Durability durability, Duration batchWi
         return new AuditSettings(Store.h2File(d.resolve("audit")), Durability.BATCHED, Duration.ofMillis(5), 10_000,
                 Duration.ofSeconds(2), 10_000, Duration.ofSeconds(10), d.resolve("audit-signing-key.pem"), true,
                 BindMode.HASH, null, d.resolve("audit-hash.key"), DEFAULT_RETENTION, null, d.resolve("audit-instance-id"),
-                DEFAULT_SYNC_INTERVAL);
+                DEFAULT_SYNC_INTERVAL, true);
     }
 
     public AuditSettings withStore(Store s) {
         return new AuditSettings(s, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
-                instanceId, instanceIdFile, syncInterval);
+                instanceId, instanceIdFile, syncInterval, journal);
     }
 
     public AuditSettings withDurability(Durability d, Duration window) {
         return new AuditSettings(store, d, window, queueCapacity, strictTimeout, checkpointEvery, checkpointInterval,
                 signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention, instanceId,
-                instanceIdFile, syncInterval);
+                instanceIdFile, syncInterval, journal);
     }
 
     public AuditSettings withQueue(int capacity, Duration strictTimeoutValue) {
         return new AuditSettings(store, durability, batchWindow, capacity, strictTimeoutValue, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
-                instanceId, instanceIdFile, syncInterval);
+                instanceId, instanceIdFile, syncInterval, journal);
     }
 
     public AuditSettings withCheckpoints(int every, Duration interval) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, every, interval,
                 signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention, instanceId,
-                instanceIdFile, syncInterval);
+                instanceIdFile, syncInterval, journal);
     }
 
     public AuditSettings withSigningKey(Path file, boolean generate) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, file, generate, bindParameters, sealKey, hashKeyFile, retention, instanceId,
-                instanceIdFile, syncInterval);
+                instanceIdFile, syncInterval, journal);
     }
 
     public AuditSettings withBindParameters(BindMode mode, byte[] key) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, mode, key, hashKeyFile, retention, instanceId,
-                instanceIdFile, syncInterval);
+                instanceIdFile, syncInterval, journal);
     }
 
     public AuditSettings withRetention(Duration r) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, r,
-                instanceId, instanceIdFile, syncInterval);
+                instanceId, instanceIdFile, syncInterval, journal);
     }
 
     public AuditSettings withSyncInterval(Duration interval) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
-                instanceId, instanceIdFile, interval);
+                instanceId, instanceIdFile, interval, journal);
+    }
+
+    public AuditSettings withJournal(boolean on) {
+        return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
+                checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
+                instanceId, instanceIdFile, syncInterval, on);
+    }
+
+    /** Whether batches go through the journal: asked for, an embedded H2 file store, and a sync interval. */
+    public boolean journalled() {
+        return journal && !syncInterval.isZero() && AuditJournal.pathFor(store) != null;
     }
 
     public AuditSettings withInstanceId(String id) {
         return new AuditSettings(store, durability, batchWindow, queueCapacity, strictTimeout, checkpointEvery,
                 checkpointInterval, signingKeyFile, generateSigningKey, bindParameters, sealKey, hashKeyFile, retention,
-                id, instanceIdFile, syncInterval);
+                id, instanceIdFile, syncInterval, journal);
     }
 
     @Override
@@ -161,6 +175,6 @@ public record AuditSettings(Store store, Durability durability, Duration batchWi
         return "AuditSettings[" + store + " durability=" + durability + " batchWindow=" + batchWindow + " queueCapacity="
                 + queueCapacity + " checkpointEvery=" + checkpointEvery + " checkpointInterval=" + checkpointInterval
                 + " signingKey=" + signingKeyFile + " bindParameters=" + bindParameters + " retention=" + retention
-                + " instanceId=" + instanceId + "]";
+                + " instanceId=" + instanceId + " syncInterval=" + syncInterval + " journal=" + journal + "]";
     }
 }

@@ -39,6 +39,27 @@ public final class AuditStore {
         return settings;
     }
 
+    /**
+     * Applies what a stopped Warden left in the embedded store's journal ({@code <store>.journal}) to
+     * the store behind {@code c}, so that tools read every durable record; nothing for other stores
+     * or without a journal. Returns a one-line summary when something was applied or dropped, else null.
+     */
+    public String applyJournal(Connection c) throws SQLException {
+        try {
+            AuditJournal.Replay r = AuditJournal.replay(c, AuditJournal.pathFor(settings), new StoreSql(this));
+            if (r == null || (r.blocksApplied() == 0 && r.checkpointsApplied() == 0 && r.tornBytes() == 0
+                    && r.rejected() == null)) {
+                return null;
+            }
+            return "applied " + r.recordsApplied() + " records and " + r.checkpointsApplied()
+                    + " checkpoints left in the journal by a Warden that stopped without storing them"
+                    + (r.tornBytes() > 0 ? "; dropped " + r.tornBytes() + " bytes of a partly written entry" : "")
+                    + (r.rejected() != null ? "; REJECTED: " + r.rejected() : "");
+        } catch (java.io.IOException e) {
+            throw new SQLException("cannot read the audit journal " + AuditJournal.pathFor(settings) + ": " + e, "58030", e);
+        }
+    }
+
     /** A connection as the application role, autocommit off. */
     public Connection connect() throws SQLException {
         Connection c = connect(settings.user(), settings.password());

@@ -57,6 +57,16 @@ final class ChainWriter implements Runnable {
     private EmbeddedCompaction compaction;
     /** Periodic fsync of an embedded H2 store through {@link #conn}, or null. */
     private EmbeddedSync sync;
+    /** The embedded store's journal, or null: then each batch is one store commit. */
+    private AuditJournal journal;
+    /** Journaled but not yet in the store: inserted in one transaction per sync, or sooner when large or old. */
+    private final List<StoreSql.BlockRow> deferredRows = new ArrayList<>();
+    private final List<Checkpoint> deferredCps = new ArrayList<>();
+    private long deferredBytes;
+    private long deferredSince;
+    /** Journaled blocks wait at most this long, and this many bytes, before they are inserted into the store. */
+    static final long DEFERRED_NANOS = TimeUnit.SECONDS.toNanos(1);
+    static final long DEFERRED_BYTES = 8 << 20;
     private List<Pending> retry = List.of();
     private List<Checkpoint> retryCps = List.of();
     private boolean finished;
@@ -74,8 +84,10 @@ final class ChainWriter implements Runnable {
     final AtomicLong syncs = new AtomicLong();
 
     ChainWriter(StoreSql sql, String instanceId, PrivateKey key, String keyId, AuditSettings settings, Clock clock,
-                BlockingQueue<Pending> queue, Executor notifier, Consumer<Pending> pruner, StoreSql.Head head) {
+                BlockingQueue<Pending> queue, Executor notifier, Consumer<Pending> pruner, StoreSql.Head head,
+                AuditJournal journal) {
         this.sql = sql;
+        this.journal = journal;
         this.instanceId = instanceId;
         this.key = key;
         this.keyId = keyId;
@@ -119,6 +131,7 @@ final class ChainWriter implements Runnable {
                     backoff = 50;
                 }
                 process(gather());
+                storeIfDue();
                 syncIfDue();
             }
         } catch (InterruptedException e) {
@@ -133,6 +146,9 @@ final class ChainWriter implements Runnable {
                 LOG.error("audit writer stopped with {} records not written (the store was unavailable: {})", lost, problem);
             }
             closeConnection();
+            if (journal != null) {
+                journal.close();
+            }
         }
     }
 
@@ -148,6 +164,9 @@ final class ChainWriter implements Runnable {
                 ? Math.max(0, lastCpNanos + settings.checkpointInterval().toNanos() - System.nanoTime()) : IDLE_NANOS;
         if (sync != null) {
             wait = Math.min(wait, sync.nanosUntilDue());
+        }
+        if (!deferredRows.isEmpty() || !deferredCps.isEmpty()) {
+            wait = Math.min(wait, Math.max(0, deferredSince + DEFERRED_NANOS - System.nanoTime()));
         }
         Pending first = queue.poll(wait, TimeUnit.NANOSECONDS);
         if (first == null) {
@@ -246,21 +265,20 @@ final class ChainWriter implements Runnable {
                     return;
                 }
                 committed(records, cps);
-                if (compaction != null && compaction.committed(stored)) {
-                    // a step that hangs counts as a stuck writer: statements are refused after strictTimeout
-                    busySince = System.nanoTime() | 1;
-                    try {
-                        compaction.step();
-                    } finally {
-                        busySince = 0;
-                    }
-                    if (sync != null) {
-                        sync.wrote();
-                    }
-                }
+                compactIfDue(stored);
             }
             finished = last;
-            if (control != null && control.op == Pending.Op.CHECKPOINT) {
+            if (last && journal != null) {
+                drainJournal(); // a clean stop leaves the journal empty and everything in the store
+            }
+            if (control != null && !storeNow()) {
+                // readers (checkpoint export, retention, search) need the journaled records in the store
+                control.done.completeExceptionally(new AuditUnavailableException(AuditUnavailableException.STORE_DOWN));
+                continue;
+            }
+            if (control != null && control.op == Pending.Op.FLUSH) {
+                control.done.complete(durableSeq);
+            } else if (control != null && control.op == Pending.Op.CHECKPOINT) {
                 control.done.complete(lastCheckpoint);
             } else if (control != null) {
                 pruner.accept(control);
@@ -326,11 +344,34 @@ final class ChainWriter implements Runnable {
         return cp;
     }
 
-    /** Writes and commits in one transaction; returns the stored bytes of the blocks. */
+    /**
+     * Makes the batch durable: appends it to the journal, or (without one) writes and commits it in
+     * one transaction. Returns the bytes of blocks committed to the store by this call (0 when
+     * journaled), for compaction.
+     */
     private long write(List<Pending> records, List<Checkpoint> cps) throws SQLException {
         busySince = System.nanoTime() | 1;
         try {
             connection();
+            if (journal != null) {
+                List<StoreSql.BlockRow> rows = sql.blocks(instanceId, records, cps);
+                if (journalAppend(rows, cps)) {
+                    if (deferredRows.isEmpty() && deferredCps.isEmpty()) {
+                        deferredSince = System.nanoTime();
+                    }
+                    deferredRows.addAll(rows);
+                    deferredCps.addAll(cps);
+                    deferredBytes += StoreSql.storedBytes(rows);
+                    if (sync != null) {
+                        sync.wrote();
+                    }
+                    return 0;
+                }
+                // the journal is gone: what it held and this batch go to the store in one transaction
+                deferredRows.addAll(rows);
+                deferredCps.addAll(cps);
+                return flushDeferred();
+            }
             long stored = sql.insert(conn, instanceId, records, cps);
             conn.commit();
             commits.incrementAndGet();
@@ -343,6 +384,126 @@ final class ChainWriter implements Runnable {
             throw e;
         } finally {
             busySince = 0;
+        }
+    }
+
+    /**
+     * Appends to the journal; false when the journal became unusable (a failed write could not be cut
+     * back), after which the writer commits to the store directly. A write that failed cleanly throws,
+     * so the batch is kept and written again like a failed commit.
+     */
+    private boolean journalAppend(List<StoreSql.BlockRow> rows, List<Checkpoint> cps) throws SQLException {
+        try {
+            journal.append(rows, cps);
+            return true;
+        } catch (AuditJournal.Broken e) {
+            LOG.error("audit journal {} is unusable ({}); committing every batch to the store from now on", journal.path(),
+                    e.getMessage());
+            journal.close();
+            journal = null;
+            return false;
+        } catch (java.io.IOException e) {
+            throw new SQLException("the audit journal " + journal.path() + " could not be written: " + e, "58030", e);
+        }
+    }
+
+    /** Inserts the journaled blocks into the store in one transaction; returns their bytes. */
+    private long flushDeferred() throws SQLException {
+        if (deferredRows.isEmpty() && deferredCps.isEmpty()) {
+            return 0;
+        }
+        connection();
+        StoreSql.insertRows(conn, deferredRows, deferredCps);
+        conn.commit();
+        commits.incrementAndGet();
+        long stored = deferredBytes;
+        deferredRows.clear();
+        deferredCps.clear();
+        deferredBytes = 0;
+        if (sync != null) {
+            sync.wrote();
+        }
+        return stored;
+    }
+
+    /**
+     * Puts the journaled blocks into the store now (a control request, a prune, a reader). A failure
+     * marks the store unavailable, as a failed commit does; the blocks stay journaled and are inserted
+     * once it answers ({@link #recover}). False on failure.
+     */
+    private boolean storeNow() {
+        if (deferredRows.isEmpty() && deferredCps.isEmpty()) {
+            return true;
+        }
+        busySince = System.nanoTime() | 1;
+        try {
+            compactIfDue(flushDeferred());
+            return true;
+        } catch (SQLException e) {
+            storeFailed(e);
+            return false;
+        } finally {
+            busySince = 0;
+        }
+    }
+
+    /** Inserts journaled blocks that have waited long enough or grown large (a long sync interval). */
+    private void storeIfDue() {
+        if ((!deferredRows.isEmpty() || !deferredCps.isEmpty()) && available
+                && (deferredBytes >= DEFERRED_BYTES || System.nanoTime() - deferredSince >= DEFERRED_NANOS)) {
+            storeNow();
+        }
+    }
+
+    /** Stores the journaled blocks, forces the store's file to disk and empties the journal (a clean stop). */
+    private void drainJournal() {
+        if (storeNow() && sync != null) {
+            busySince = System.nanoTime() | 1;
+            try {
+                syncNow();
+                resetJournal();
+            } catch (RuntimeException e) {
+                LOG.error("audit store: {}; the journal keeps the last records for the next start", syncProblem(e));
+            } finally {
+                busySince = 0;
+            }
+        }
+    }
+
+    /** Empties the journal once the store holds everything in it and its file is on disk. */
+    private void resetJournal() {
+        if (journal == null || !deferredRows.isEmpty() || !deferredCps.isEmpty()) {
+            return;
+        }
+        try {
+            journal.reset();
+        } catch (java.io.IOException e) {
+            LOG.error("audit journal {} could not be emptied ({}); committing every batch to the store from now on",
+                    journal.path(), e.toString());
+            journal.close();
+            journal = null;
+        }
+    }
+
+    private void storeFailed(SQLException e) {
+        available = false;
+        problem = describe(e);
+        LOG.error("audit store unavailable, refusing statements until it answers again: {}", problem);
+        closeConnection();
+    }
+
+    private void compactIfDue(long stored) {
+        if (compaction != null && stored > 0 && compaction.committed(stored)) {
+            // a step that hangs counts as a stuck writer: statements are refused after strictTimeout
+            busySince = System.nanoTime() | 1;
+            try {
+                compaction.step();
+            } finally {
+                busySince = 0;
+            }
+            if (sync != null) {
+                sync.wrote();
+            }
         }
     }
 
@@ -407,6 +568,15 @@ final class ChainWriter implements Runnable {
                     throw new SQLException(syncProblem(e), e);
                 }
             }
+            if (!deferredRows.isEmpty() || !deferredCps.isEmpty()) {
+                if (sql.rowsCommitted(conn, instanceId, deferredRows, deferredCps)) {
+                    deferredRows.clear();
+                    deferredCps.clear();
+                    deferredBytes = 0;
+                } else {
+                    flushDeferred();
+                }
+            }
             if (!retry.isEmpty() || !retryCps.isEmpty()) {
                 Boolean done = sql.alreadyCommitted(conn, instanceId, retry, retryCps);
                 if (done == null) {
@@ -459,9 +629,13 @@ final class ChainWriter implements Runnable {
         if (sync == null || sync.nanosUntilDue() > 0) {
             return;
         }
+        if (!storeNow()) {
+            return;
+        }
         busySince = System.nanoTime() | 1;
         try {
             syncNow();
+            resetJournal();
         } catch (RuntimeException e) {
             available = false;
             problem = syncProblem(e);
@@ -485,7 +659,7 @@ final class ChainWriter implements Runnable {
     /** Appends one record followed by a checkpoint now, on the writer thread (prune). */
     boolean appendNow(Pending p) {
         process(List.of(p));
-        return retry.isEmpty();
+        return retry.isEmpty() && storeNow();
     }
 
     void closeConnection() {

@@ -5,7 +5,11 @@ import java.util.concurrent.CompletableFuture;
 
 /** One entry of the writer's queue: a record to chain, or a request (checkpoint, prune) in order with them. */
 final class Pending {
-    enum Op { RECORD, CHECKPOINT, PRUNE }
+    enum Op {
+        RECORD, CHECKPOINT, PRUNE,
+        /** Puts journaled records into the store (readers in this process); completes with the durable position. */
+        FLUSH
+    }
 
     final Op op;
     final String type;

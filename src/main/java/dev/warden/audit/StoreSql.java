@@ -46,42 +46,89 @@ final class StoreSql {
     }
 
     /**
-     * Appends the records as blocks and the checkpoints, in the caller's transaction. A block ends
-     * where a checkpoint falls, so that retention (which removes whole blocks up to a checkpoint)
-     * removes exactly the records before it. Returns the stored bytes of the blocks.
+     * One encoded {@code audit_block} row. The journal ({@link AuditJournal}) holds these until the
+     * writer inserts them.
+     */
+    record BlockRow(String instance, long firstSeq, long lastSeq, Instant minAt, Instant maxAt, Long pruneTo,
+                    byte[] records) {
+    }
+
+    /**
+     * Appends the records as blocks and the checkpoints, in the caller's transaction. Returns the
+     * stored bytes of the blocks.
      */
     long insert(Connection c, String instance, List<Pending> records, List<Checkpoint> cps) throws SQLException {
-        long stored = 0;
-        if (!records.isEmpty()) {
-            java.util.Set<Long> cut = new java.util.HashSet<>();
-            for (Checkpoint cp : cps) {
-                cut.add(cp.seq());
+        List<BlockRow> rows = blocks(instance, records, cps);
+        insertRows(c, rows, cps);
+        return storedBytes(rows);
+    }
+
+    /**
+     * Encodes the records as blocks. A block ends where a checkpoint falls, so that retention (which
+     * removes whole blocks up to a checkpoint) removes exactly the records before it. On the writer
+     * thread only (it shares one set of buffers).
+     */
+    List<BlockRow> blocks(String instance, List<Pending> records, List<Checkpoint> cps) {
+        if (records.isEmpty()) {
+            return List.of();
+        }
+        java.util.Set<Long> cut = new java.util.HashSet<>();
+        for (Checkpoint cp : cps) {
+            cut.add(cp.seq());
+        }
+        List<BlockRow> rows = new ArrayList<>(1);
+        int from = 0;
+        int bytes = 0;
+        for (int i = 0; i < records.size(); i++) {
+            Pending p = records.get(i);
+            bytes += RecordBlock.frameSize(p.body.length);
+            boolean end = i == records.size() - 1 || cut.contains(p.seq)
+                    || bytes + RecordBlock.frameSize(records.get(i + 1).body.length) > BLOCK_BYTES;
+            if (end) {
+                rows.add(block(instance, records, from, i + 1, !store.postgres(), scratch));
+                from = i + 1;
+                bytes = 0;
             }
+        }
+        scratch.trim();
+        return rows;
+    }
+
+    static long storedBytes(List<BlockRow> rows) {
+        long n = 0;
+        for (BlockRow r : rows) {
+            n += r.records().length;
+        }
+        return n;
+    }
+
+    /** Inserts encoded blocks and checkpoints, in the caller's transaction. */
+    static void insertRows(Connection c, List<BlockRow> rows, List<Checkpoint> cps) throws SQLException {
+        if (!rows.isEmpty()) {
             try (PreparedStatement ps = c.prepareStatement(INSERT_BLOCK)) {
-                int from = 0;
-                int bytes = 0;
-                for (int i = 0; i < records.size(); i++) {
-                    Pending p = records.get(i);
-                    bytes += RecordBlock.frameSize(p.body.length);
-                    boolean end = i == records.size() - 1 || cut.contains(p.seq)
-                            || bytes + RecordBlock.frameSize(records.get(i + 1).body.length) > BLOCK_BYTES;
-                    if (end) {
-                        stored += addBlock(ps, instance, records, from, i + 1, !store.postgres(), scratch);
-                        from = i + 1;
-                        bytes = 0;
+                for (BlockRow r : rows) {
+                    ps.setString(1, r.instance());
+                    ps.setLong(2, r.firstSeq());
+                    ps.setLong(3, r.lastSeq());
+                    ps.setObject(4, utc(r.minAt()));
+                    ps.setObject(5, utc(r.maxAt()));
+                    if (r.pruneTo() == null) {
+                        ps.setNull(6, Types.BIGINT);
+                    } else {
+                        ps.setLong(6, r.pruneTo());
                     }
+                    ps.setBytes(7, r.records());
+                    ps.addBatch();
                 }
                 ps.executeBatch();
             }
-            scratch.trim();
         }
         insertCheckpoints(c, cps);
-        return stored;
     }
 
-    /** Adds one block to the batch; returns its stored size in bytes. */
-    private static int addBlock(PreparedStatement ps, String instance, List<Pending> records, int from, int to,
-                                 boolean compress, RecordBlock.Scratch scratch) throws SQLException {
+    /** Encodes one block of {@code records[from, to)}. */
+    private static BlockRow block(String instance, List<Pending> records, int from, int to, boolean compress,
+                                  RecordBlock.Scratch scratch) {
         Instant min = records.get(from).at;
         Instant max = min;
         Long pruneTo = null;
@@ -96,20 +143,8 @@ final class StoreSql {
                 pruneTo = p.projection.refSeq();
             }
         }
-        ps.setString(1, instance);
-        ps.setLong(2, records.get(from).seq);
-        ps.setLong(3, records.get(to - 1).seq);
-        ps.setObject(4, utc(min));
-        ps.setObject(5, utc(max));
-        if (pruneTo == null) {
-            ps.setNull(6, Types.BIGINT);
-        } else {
-            ps.setLong(6, pruneTo);
-        }
-        byte[] block = RecordBlock.encode(records, from, to, compress, scratch);
-        ps.setBytes(7, block);
-        ps.addBatch();
-        return block.length;
+        return new BlockRow(instance, records.get(from).seq, records.get(to - 1).seq, min, max, pruneTo,
+                RecordBlock.encode(records, from, to, compress, scratch));
     }
 
     /** Appends already stored records as one block (the v1 migration). */
@@ -418,6 +453,28 @@ final class StoreSql {
                 ps.setLong(2, cp.number());
                 try (ResultSet rs = ps.executeQuery()) {
                     out = !rs.next() ? Boolean.FALSE : Arrays.equals(rs.getBytes(1), cp.body()) ? Boolean.TRUE : null;
+                }
+            }
+        }
+        c.commit();
+        return out;
+    }
+
+    /**
+     * After a failed insert of journaled blocks: whether it did commit (its last block, or without
+     * blocks its last checkpoint, is in the store).
+     */
+    boolean rowsCommitted(Connection c, String instance, List<BlockRow> rows, List<Checkpoint> cps) throws SQLException {
+        boolean out;
+        if (!rows.isEmpty()) {
+            out = RecordScan.at(c, instance, rows.get(rows.size() - 1).lastSeq()) != null;
+        } else {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT 1 FROM audit_checkpoint WHERE instance_id = ? AND number = ?")) {
+                ps.setString(1, instance);
+                ps.setLong(2, cps.get(cps.size() - 1).number());
+                try (ResultSet rs = ps.executeQuery()) {
+                    out = rs.next();
                 }
             }
         }

@@ -97,16 +97,28 @@ public final class AuditCommand implements Runnable {
             // reading tools must never create an empty store where the operator mistyped a path
             String url = s.url().startsWith("jdbc:h2:file:") && !s.url().toUpperCase().contains("IFEXISTS")
                     ? s.url() + ";IFEXISTS=TRUE" : s.url();
+            Connection c;
             try {
-                return DriverManager.getConnection(url, p);
+                c = DriverManager.getConnection(url, p);
             } catch (SQLException e) {
                 String hint = s.url().startsWith("jdbc:h2:file:") && String.valueOf(e.getMessage()).contains("in use")
-                        ? " (a running Warden holds the embedded H2 store; stop it, or copy the .mv.db file and "
-                        + "point --store at the copy)" : s.url().startsWith("jdbc:h2:file:")
+                        ? " (a running Warden holds the embedded H2 store; stop it, or copy the .mv.db and .journal "
+                        + "files and point --store at the copy)" : s.url().startsWith("jdbc:h2:file:")
                         && String.valueOf(e.getMessage()).contains("not found")
                         ? " (no audit store at that path: give the path without .mv.db, e.g. data/audit)" : "";
                 throw new SQLException("cannot open the audit store " + s.url() + ": " + e.getMessage() + hint, e);
             }
+            try {
+                // records a stopped Warden journaled but had not stored yet (docs/audit.md, "Storage")
+                String applied = new dev.warden.audit.AuditStore(s).applyJournal(c);
+                if (applied != null) {
+                    System.err.println("warden: audit store " + s.url() + ": " + applied);
+                }
+            } catch (SQLException e) {
+                c.close();
+                throw e;
+            }
+            return c;
         }
     }
 

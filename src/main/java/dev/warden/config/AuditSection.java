@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
 public final class AuditSection {
     static final Set<String> KEYS = Set.of("store", "durability", "batchWindow", "queueCapacity", "strictTimeout",
             "checkpointEvery", "checkpointInterval", "signingKey", "bindParameters", "sealKey", "hashKey", "retention",
-            "instanceId", "syncInterval");
+            "instanceId", "syncInterval", "journal");
     private static final Pattern LONG_DURATION = Pattern.compile("(\\d+)\\s*(d|y)");
 
     private AuditSection() {
@@ -96,7 +96,7 @@ public final class AuditSection {
             throw a.get("syncInterval").error("at least 10ms, or 0s for never (each sync forces the file to disk)");
         }
         return new AuditSettings(store, durability, window, capacity, strictTimeout, every, interval, keyFile, generate,
-                mode, sealKey, hashKey, retention, instanceId, d.instanceIdFile(), sync);
+                mode, sealKey, hashKey, retention, instanceId, d.instanceIdFile(), sync, a.get("journal").bool(d.journal()));
     }
 
     /** Reads only the audit section of a config file (for {@code ./warden audit ...}). */
