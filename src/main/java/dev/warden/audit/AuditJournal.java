@@ -56,13 +56,16 @@ final class AuditJournal implements AutoCloseable {
 
     private final Path path;
     private final FileChannel channel;
+    /** Held while the writer uses the journal: {@link #replay} leaves a journal in use alone. */
+    private final java.nio.channels.FileLock lock;
     private final CRC32C crc = new CRC32C();
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 14);
     private long size;
 
-    private AuditJournal(Path path, FileChannel channel) throws IOException {
+    private AuditJournal(Path path, FileChannel channel, java.nio.channels.FileLock lock) throws IOException {
         this.path = path;
         this.channel = channel;
+        this.lock = lock;
         this.size = channel.size();
     }
 
@@ -80,9 +83,23 @@ final class AuditJournal implements AutoCloseable {
     /** Opens (creating) the journal for appending; call {@link #replay} first. */
     static AuditJournal open(Path path) throws IOException {
         FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        AuditJournal j = new AuditJournal(path, ch);
+        java.nio.channels.FileLock lock = tryLock(ch);
+        if (lock == null) {
+            ch.close();
+            throw new IOException("the audit journal " + path + " is in use by another Warden");
+        }
+        AuditJournal j = new AuditJournal(path, ch, lock);
         ch.position(j.size);
         return j;
+    }
+
+    /** An exclusive lock on the whole file, or null when another holder (this process or another) has one. */
+    private static java.nio.channels.FileLock tryLock(FileChannel ch) throws IOException {
+        try {
+            return ch.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            return null;
+        }
     }
 
     Path path() {
@@ -168,6 +185,7 @@ final class AuditJournal implements AutoCloseable {
     @Override
     public void close() {
         try {
+            lock.release();
             channel.close();
         } catch (IOException e) {
             LOG.warn("audit journal {}: close failed: {}", path, e.toString());
@@ -222,6 +240,23 @@ final class AuditJournal implements AutoCloseable {
         if (path == null || !Files.exists(path) || Files.size(path) == 0) {
             return null;
         }
+        try (FileChannel held = FileChannel.open(path, StandardOpenOption.WRITE)) {
+            java.nio.channels.FileLock lock = tryLock(held);
+            if (lock == null) {
+                // a running Warden's (a tool reaching its store through H2's server mode): its writer stores
+                // what it journaled within its sync interval, and only it may empty the journal
+                LOG.info("audit journal {} is in use by a running Warden; not applied", path);
+                return null;
+            }
+            try {
+                return replayLocked(c, path, sql);
+            } finally {
+                lock.release();
+            }
+        }
+    }
+
+    private static Replay replayLocked(Connection c, Path path, StoreSql sql) throws IOException, SQLException {
         long fileSize = Files.size(path);
         Map<String, long[]> seqs = new HashMap<>();       // instance -> {seq, checkpoint number}
         Map<String, byte[]> hashes = new HashMap<>();

@@ -416,16 +416,26 @@ public final class AuditLog implements AutoCloseable {
         if (!settings.journalled() || closed) {
             return;
         }
-        CompletableFuture<Object> f = new CompletableFuture<>();
-        if (enqueue(Pending.control(Pending.Op.FLUSH, f))) {
-            try {
-                f.get(stallNanos, TimeUnit.NANOSECONDS);
-            } catch (ExecutionException | TimeoutException e) {
-                LOG.debug("audit: journaled records not yet in the store for a reader: {}", e.toString());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        try {
+            flushToStore().get(stallNanos, TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.debug("audit: journaled records not yet in the store for a reader: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Puts every durable record into the store now (with the embedded store's journal they otherwise
+     * reach it once per {@code audit.syncInterval}), for code in this process that reads the store
+     * with its own connection. Completes with the chain position durable then.
+     */
+    public CompletableFuture<Long> flushToStore() {
+        CompletableFuture<Object> f = new CompletableFuture<>();
+        if (closed || !enqueue(Pending.control(Pending.Op.FLUSH, f))) {
+            return CompletableFuture.failedFuture(new AuditUnavailableException(AuditUnavailableException.CLOSED));
+        }
+        return f.thenApply(Long.class::cast);
     }
 
     /** Queues an entry for the writer; an urgent one wakes it from its batch window. */

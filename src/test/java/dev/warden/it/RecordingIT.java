@@ -227,6 +227,9 @@ class RecordingIT {
     @Test
     @Order(3)
     void auditVerifyDetectsAModifiedAndADeletedChunk() throws Exception {
+        // the CLI runs in this JVM beside the gateway, whose records reach the store once per
+        // audit.syncInterval (docs/audit.md, "The journal"): every chunk's record is in it now
+        gw.gateway().audit().flushToStore().get(10, java.util.concurrent.TimeUnit.SECONDS);
         String[] ok = cli("audit", "verify", "--config", config.toString());
         assertThat(ok[0]).contains("chunk(s) match their audit records");
         assertThat(ok[2]).isEqualTo("0");
