@@ -478,6 +478,11 @@ public final class AuditLog implements AutoCloseable {
                 writer.written.get(), writer.commits.get(), writer.syncs.get(), refused.get(), dropped.get(), writer.durableSeq, writer.lastCheckpoint);
     }
 
+    /** Tests only: the writer's journal as it was opened (null without one). */
+    AuditJournal journalForTest() {
+        return writer.journalForTest();
+    }
+
     /**
      * Tests only: stops the writer where it is, as a killed process would (no "stop" record, journaled
      * records not put into the store). Call it once every record of interest is durable.

@@ -367,10 +367,23 @@ final class ChainWriter implements Runnable {
                     }
                     return 0;
                 }
-                // the journal is gone: what it held and this batch go to the store in one transaction
+                // the journal is gone: what it held and this batch go to the store in one transaction; if
+                // that fails this batch is kept for a retry like any failed commit, and only the journaled
+                // blocks stay deferred (they are durable)
+                int rowMark = deferredRows.size();
+                int cpMark = deferredCps.size();
+                long bytesMark = deferredBytes;
                 deferredRows.addAll(rows);
                 deferredCps.addAll(cps);
-                return flushDeferred();
+                deferredBytes += StoreSql.storedBytes(rows);
+                try {
+                    return flushDeferred();
+                } catch (SQLException e) {
+                    deferredRows.subList(rowMark, deferredRows.size()).clear();
+                    deferredCps.subList(cpMark, deferredCps.size()).clear();
+                    deferredBytes = bytesMark;
+                    throw e;
+                }
             }
             long stored = sql.insert(conn, instanceId, records, cps);
             conn.commit();
@@ -654,6 +667,11 @@ final class ChainWriter implements Runnable {
     private static String syncProblem(RuntimeException e) {
         Throwable root = e.getCause() != null ? e.getCause() : e;
         return "the audit store's file could not be forced to disk (" + root + ")";
+    }
+
+    /** Tests only (read from another thread: the journal as opened, or null once given up). */
+    AuditJournal journalForTest() {
+        return journal;
     }
 
     /** Appends one record followed by a checkpoint now, on the writer thread (prune). */

@@ -193,6 +193,25 @@ class AuditJournalTest {
     }
 
     @Test
+    void aJournalThatCanNoLongerBeWrittenIsGivenUpAndBatchesGoToTheStoreDirectly() throws Exception {
+        AuditSettings s = settings(Duration.ofSeconds(30), AuditSettings.Durability.STRICT);
+        try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
+            statements(log, 20, true);
+            long commitsBefore = log.health().commits();
+            // the file is gone from under the writer (as on an I/O error): its next write fails and cannot
+            // be cut back either
+            log.journalForTest().close();
+            statements(log, 30, true); // every one still durable: the writer commits them to the store
+            assertThat(log.journalForTest()).as("journal given up").isNull();
+            assertThat(log.health().available()).isTrue();
+            assertThat(log.health().commits() - commitsBefore).as("store commits after giving up").isGreaterThanOrEqualTo(29);
+        }
+        AuditVerifier.Report r = verify(s);
+        assertThat(r.firstProblem()).isNull();
+        assertThat(r.chains().get(0).recordsChecked()).isEqualTo(20 + 30 + 2L);
+    }
+
+    @Test
     void withTheJournalOffEveryBatchIsAStoreCommit() throws Exception {
         AuditSettings s = settings(Duration.ofSeconds(1), AuditSettings.Durability.STRICT).withJournal(false);
         assertThat(s.journalled()).isFalse();
