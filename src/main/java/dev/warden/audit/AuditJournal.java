@@ -82,6 +82,14 @@ final class AuditJournal implements AutoCloseable {
 
     /** Opens (creating) the journal for appending; call {@link #replay} first. */
     static AuditJournal open(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            try { // records are in it: readable by Warden's user only (where the file system has POSIX modes)
+                Files.createFile(path, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            } catch (UnsupportedOperationException e) {
+                Files.createFile(path);
+            }
+        }
         FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         java.nio.channels.FileLock lock = tryLock(ch);
         if (lock == null) {

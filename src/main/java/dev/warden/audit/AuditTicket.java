@@ -15,8 +15,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the statement was not run, and {@link #completed} is ignored. After a forwarded statement ends,
  * call {@link #completed} once with its outcome.
  * <p>
- * {@code durable()} completes on an audit thread (never the writer itself); do not block there —
- * hop back to the event loop (e.g. {@code durable().whenCompleteAsync(fn, channel.eventLoop())}).
+ * {@code durable()} completes on an audit thread, the writer itself when the record became durable;
+ * never block or do work there — hop back to the event loop (e.g.
+ * {@code durable().whenCompleteAsync(fn, channel.eventLoop())}): the writer commits the next batch only
+ * after the callbacks of this one have returned.
  * The future is the ticket's own: complete it only through the audit (never call {@code complete} on it).
  */
 public final class AuditTicket {

@@ -528,23 +528,16 @@ final class ChainWriter implements Runnable {
         if (!cps.isEmpty()) {
             lastCheckpoint = cps.get(cps.size() - 1);
         }
-        List<Pending> strict = new ArrayList<>();
+        // released here, on the writer: what depends on them only hops to its own thread (the session's
+        // event loop, a waiting caller), so a hop through the notifier thread first cost a wake-up and a
+        // thread switch per strict batch (docs/performance.md, "22.")
         for (Pending p : records) {
-            if (p.ticket != null || p.done != null) {
-                strict.add(p);
+            if (p.ticket != null) {
+                p.ticket.markDurable();
             }
-        }
-        if (!strict.isEmpty()) {
-            notifier.execute(() -> {
-                for (Pending p : strict) {
-                    if (p.ticket != null) {
-                        p.ticket.markDurable();
-                    }
-                    if (p.done != null) {
-                        p.done.complete(p.seq);
-                    }
-                }
-            });
+            if (p.done != null) {
+                p.done.complete(p.seq);
+            }
         }
     }
 

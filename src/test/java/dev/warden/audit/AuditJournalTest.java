@@ -73,6 +73,8 @@ class AuditJournalTest {
             commits = log.health().commits();
             written = log.health().written();
             assertThat(Files.size(journal())).as("journal while running").isPositive();
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(journal())))
+                    .as("the journal holds records: its owner's only").isEqualTo("rw-------");
         }
         // one store commit per sync interval (plus start), not one per batch
         assertThat(commits).as("store commits for %d strict records", written).isLessThan(50);
