@@ -300,19 +300,14 @@ final class AuditJournal implements AutoCloseable {
                 }
                 consumed += HEADER + len;
                 entries++;
-                DataInputStream e = new DataInputStream(new java.io.ByteArrayInputStream(body));
-                int nRows = e.readInt();
                 List<StoreSql.BlockRow> rows = new ArrayList<>();
-                for (int i = 0; i < nRows; i++) {
-                    rows.add(new StoreSql.BlockRow(e.readUTF(), e.readLong(), e.readLong(), readInstant(e),
-                            readInstant(e), e.readBoolean() ? Long.valueOf(e.readLong()) : skipLong(e),
-                            readBytes(e, MAX_ENTRY)));
-                }
-                int nCps = e.readInt();
                 List<Checkpoint> cps = new ArrayList<>();
-                for (int i = 0; i < nCps; i++) {
-                    cps.add(new Checkpoint(e.readUTF(), e.readLong(), e.readLong(), readBytes(e, 64),
-                            readInstant(e), e.readUTF(), readBytes(e, MAX_ENTRY), readBytes(e, 1024)));
+                try {
+                    parse(body, rows, cps);
+                } catch (IOException | RuntimeException bad) {
+                    // its checksum matched, so it was written so: not a torn write but a foreign or changed entry
+                    rejected = "entry " + entries + " is malformed (" + bad + ")";
+                    break;
                 }
                 List<StoreSql.BlockRow> apply = new ArrayList<>();
                 for (StoreSql.BlockRow r : rows) {
@@ -391,6 +386,24 @@ final class AuditJournal implements AutoCloseable {
                     + "in {} blocks and {} checkpoints from the journal", path, records, blocks, cpsApplied);
         }
         return new Replay(entries, blocks, records, cpsApplied, rejected != null ? 0 : torn, rejected);
+    }
+
+    private static void parse(byte[] body, List<StoreSql.BlockRow> rows, List<Checkpoint> cps) throws IOException {
+        DataInputStream e = new DataInputStream(new java.io.ByteArrayInputStream(body));
+        int nRows = e.readInt();
+        for (int i = 0; i < nRows; i++) {
+            rows.add(new StoreSql.BlockRow(e.readUTF(), e.readLong(), e.readLong(), readInstant(e),
+                    readInstant(e), e.readBoolean() ? Long.valueOf(e.readLong()) : skipLong(e),
+                    readBytes(e, MAX_ENTRY)));
+        }
+        int nCps = e.readInt();
+        for (int i = 0; i < nCps; i++) {
+            cps.add(new Checkpoint(e.readUTF(), e.readLong(), e.readLong(), readBytes(e, 64),
+                    readInstant(e), e.readUTF(), readBytes(e, MAX_ENTRY), readBytes(e, 1024)));
+        }
+        if (e.available() > 0) {
+            throw new IOException(e.available() + " bytes after the entry's last field");
+        }
     }
 
     private static Long skipLong(DataInputStream e) throws IOException {

@@ -195,6 +195,34 @@ class AuditJournalTest {
     }
 
     @Test
+    void anEntryWithAMatchingChecksumButMalformedContentIsSetAsideAndWardenStarts() throws Exception {
+        AuditSettings s = settings(Duration.ofSeconds(30), AuditSettings.Durability.BATCHED);
+        try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
+            statements(log, 5, false);
+        }
+        // one block row announced, then a string length running past the end: written so on purpose
+        byte[] body = java.nio.ByteBuffer.allocate(12).putInt(1).putShort((short) 5000).putInt(0x41424344)
+                .putShort((short) 0).array();
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(body);
+        byte[] entry = java.nio.ByteBuffer.allocate(12 + body.length).putInt(AuditJournal.MAGIC).putInt(body.length)
+                .putInt((int) crc.getValue()).put(body).array();
+        Files.write(journal(), entry);
+        try (Connection c = DriverManager.getConnection(s.store().url(), "sa", "")) {
+            assertThat(new AuditStore(s.store()).applyJournal(c)).contains("REJECTED", "entry 1 is malformed");
+        }
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith("audit.journal.rejected-"));
+        }
+        try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
+            assertThat(log.health().available()).isTrue();
+        }
+        AuditVerifier.Report r = verify(s);
+        assertThat(r.firstProblem()).isNull();
+        assertThat(r.chains().get(0).recordsChecked()).isEqualTo(5 + 4L); // two runs' start and stop
+    }
+
+    @Test
     void aJournalThatCanNoLongerBeWrittenIsGivenUpAndBatchesGoToTheStoreDirectly() throws Exception {
         AuditSettings s = settings(Duration.ofSeconds(30), AuditSettings.Durability.STRICT);
         try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
