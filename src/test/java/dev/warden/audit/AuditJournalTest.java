@@ -56,9 +56,32 @@ class AuditJournalTest {
         return ids;
     }
 
-    private AuditVerifier.Report verify(AuditSettings s) throws Exception {
+    /**
+     * Writes {@code n} batched statements, then stops the writer as a kill would once they are durable;
+     * returns the last durable position (journaled, not yet in the store).
+     */
+    private static long haltedAfter(AuditSettings s, int n) throws Exception {
+        AuditLog log = AuditLog.open(s, Clock.systemUTC());
+        statements(log, n, false);
+        long durable = log.health().headSeq();
+        log.haltForTest();
+        return durable;
+    }
+
+    /** The store verifies with every signature and link, and its chain holds {@code records} records. */
+    private static void assertChainVerifies(AuditSettings s, long records) throws Exception {
         try (Connection c = DriverManager.getConnection(s.store().url(), "sa", "")) {
-            return AuditVerifier.verify(c, List.of(SigningKeys.readPublic(s.signingKeyFile())), AuditVerifier.Options.all());
+            AuditVerifier.Report r = AuditVerifier.verify(c, List.of(SigningKeys.readPublic(s.signingKeyFile())),
+                    AuditVerifier.Options.all());
+            assertThat(r.firstProblem()).isNull();
+            assertThat(r.chains().get(0).recordsChecked()).isEqualTo(records);
+        }
+    }
+
+    /** What {@code ./warden audit …} and a start do first: applies the journal; returns its summary. */
+    private static String applyJournal(AuditSettings s) throws Exception {
+        try (Connection c = DriverManager.getConnection(s.store().url(), "sa", "")) {
+            return new AuditStore(s.store()).applyJournal(c);
         }
     }
 
@@ -79,9 +102,7 @@ class AuditJournalTest {
         // one store commit per sync interval (plus start), not one per batch
         assertThat(commits).as("store commits for %d strict records", written).isLessThan(50);
         assertThat(Files.size(journal())).as("a clean stop empties the journal").isZero();
-        AuditVerifier.Report r = verify(s);
-        assertThat(r.firstProblem()).isNull();
-        assertThat(r.chains().get(0).recordsChecked()).isEqualTo(500 + 2L); // start, 500 statements, stop
+        assertChainVerifies(s, 500 + 2L); // start, 500 statements, stop
     }
 
     @Test
@@ -97,10 +118,7 @@ class AuditJournalTest {
     @Test
     void aStopWithoutStoringLeavesTheRecordsInTheJournalAndTheNextStartAppliesThem() throws Exception {
         AuditSettings s = settings(Duration.ofSeconds(30), AuditSettings.Durability.BATCHED);
-        AuditLog log = AuditLog.open(s, Clock.systemUTC());
-        statements(log, 300, false);
-        long durable = log.health().headSeq();
-        log.haltForTest();
+        long durable = haltedAfter(s, 300);
         assertThat(Files.size(journal())).as("journal after the halt").isPositive();
         try (Connection c = DriverManager.getConnection(s.store().url(), "sa", "")) {
             assertThat(RecordScan.at(c, "i-journal", durable)).as("the last durable record is only journaled").isNull();
@@ -109,10 +127,8 @@ class AuditJournalTest {
         try (AuditLog again = AuditLog.open(s, Clock.systemUTC())) {
             again.checkpoint().get(10, TimeUnit.SECONDS);
         }
-        AuditVerifier.Report r = verify(s);
-        assertThat(r.firstProblem()).isNull();
         // start, 300 statements, then the second run's start, "recovered" and stop
-        assertThat(r.chains().get(0).recordsChecked()).isEqualTo(durable + 3);
+        assertChainVerifies(s, durable + 3);
         try (Connection c = DriverManager.getConnection(s.store().url(), "sa", "")) {
             assertThat(RecordScan.at(c, "i-journal", durable)).isNotNull();
             StoredRecord recovered = RecordScan.at(c, "i-journal", durable + 2);
@@ -123,10 +139,7 @@ class AuditJournalTest {
     @Test
     void aTornEntryAtTheEndIsDroppedAndEverythingBeforeItApplied() throws Exception {
         AuditSettings s = settings(Duration.ofSeconds(30), AuditSettings.Durability.BATCHED);
-        AuditLog log = AuditLog.open(s, Clock.systemUTC());
-        statements(log, 100, false);
-        long durable = log.health().headSeq();
-        log.haltForTest();
+        long durable = haltedAfter(s, 100);
         // a write the process died in: a header promising more bytes than follow
         byte[] torn = java.nio.ByteBuffer.allocate(40).putInt(AuditJournal.MAGIC).putInt(5000).putInt(1234).array();
         Files.write(journal(), torn, java.nio.file.StandardOpenOption.APPEND);
@@ -137,30 +150,19 @@ class AuditJournalTest {
             assertThat(RecordScan.at(c, "i-journal", durable)).isNotNull();
         }
         assertThat(Files.size(journal())).isZero();
-        AuditVerifier.Report r = verify(s);
-        assertThat(r.firstProblem()).isNull();
-        assertThat(r.chains().get(0).recordsChecked()).isEqualTo(durable);
+        assertChainVerifies(s, durable);
     }
 
     @Test
     void replayingTheSameJournalTwiceAddsNothing() throws Exception {
         AuditSettings s = settings(Duration.ofSeconds(30), AuditSettings.Durability.BATCHED);
-        AuditLog log = AuditLog.open(s, Clock.systemUTC());
-        statements(log, 50, false);
-        long durable = log.health().headSeq();
-        log.haltForTest();
+        long durable = haltedAfter(s, 50);
         byte[] copy = Files.readAllBytes(journal());
-        try (Connection c = DriverManager.getConnection(s.store().url(), "sa", "")) {
-            // the start record is in the store already (the prune at start stores what is journaled)
-            assertThat(new AuditStore(s.store()).applyJournal(c)).contains("applied " + (durable - 1) + " records");
-        }
+        // the start record is in the store already (the prune at start stores what is journaled)
+        assertThat(applyJournal(s)).contains("applied " + (durable - 1) + " records");
         Files.write(journal(), copy); // the same entries again: all of them are in the store now
-        try (Connection c = DriverManager.getConnection(s.store().url(), "sa", "")) {
-            assertThat(new AuditStore(s.store()).applyJournal(c)).isNull();
-        }
-        AuditVerifier.Report r = verify(s);
-        assertThat(r.firstProblem()).isNull();
-        assertThat(r.chains().get(0).recordsChecked()).isEqualTo(durable);
+        assertThat(applyJournal(s)).isNull();
+        assertChainVerifies(s, durable);
     }
 
     @Test
@@ -189,9 +191,7 @@ class AuditJournalTest {
         try (var files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith("audit.journal.rejected-"));
         }
-        AuditVerifier.Report r = verify(s);
-        assertThat(r.firstProblem()).isNull();
-        assertThat(r.chains().get(0).recordsChecked()).isEqualTo(stored + 2); // the second run's start and stop
+        assertChainVerifies(s, stored + 2); // the second run's start and stop
     }
 
     @Test
@@ -208,18 +208,14 @@ class AuditJournalTest {
         byte[] entry = java.nio.ByteBuffer.allocate(12 + body.length).putInt(AuditJournal.MAGIC).putInt(body.length)
                 .putInt((int) crc.getValue()).put(body).array();
         Files.write(journal(), entry);
-        try (Connection c = DriverManager.getConnection(s.store().url(), "sa", "")) {
-            assertThat(new AuditStore(s.store()).applyJournal(c)).contains("REJECTED", "entry 1 is malformed");
-        }
+        assertThat(applyJournal(s)).contains("REJECTED", "entry 1 is malformed");
         try (var files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith("audit.journal.rejected-"));
         }
         try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
             assertThat(log.health().available()).isTrue();
         }
-        AuditVerifier.Report r = verify(s);
-        assertThat(r.firstProblem()).isNull();
-        assertThat(r.chains().get(0).recordsChecked()).isEqualTo(5 + 4L); // two runs' start and stop
+        assertChainVerifies(s, 5 + 4L); // two runs' start and stop
     }
 
     @Test
@@ -236,9 +232,7 @@ class AuditJournalTest {
             assertThat(log.health().available()).isTrue();
             assertThat(log.health().commits() - commitsBefore).as("store commits after giving up").isGreaterThanOrEqualTo(29);
         }
-        AuditVerifier.Report r = verify(s);
-        assertThat(r.firstProblem()).isNull();
-        assertThat(r.chains().get(0).recordsChecked()).isEqualTo(20 + 30 + 2L);
+        assertChainVerifies(s, 20 + 30 + 2L);
     }
 
     @Test
