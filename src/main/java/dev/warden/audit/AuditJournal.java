@@ -46,6 +46,9 @@ import org.slf4j.LoggerFactory;
  * the CLI's tools): it inserts what the store does not hold yet, and only where it continues the
  * chain, so a stale or torn tail (a crash inside a write) is never applied; the records themselves
  * are verified by {@code audit verify} like any other.
+ *
+ * <p>One file on purpose: the entry format is written ({@link #append}) and read ({@link #replay})
+ * here and nowhere else, so that the two cannot drift apart.
  */
 final class AuditJournal implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditJournal.class);
