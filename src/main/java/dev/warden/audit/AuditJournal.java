@@ -184,15 +184,6 @@ final class AuditJournal implements AutoCloseable {
         size = 0;
     }
 
-    /** Forces the journal to disk. */
-    void force() throws IOException {
-        channel.force(false);
-    }
-
-    long size() {
-        return size;
-    }
-
     @Override
     public void close() {
         try {
@@ -260,14 +251,15 @@ final class AuditJournal implements AutoCloseable {
                 return null;
             }
             try {
-                return replayLocked(c, path, sql);
+                return replayLocked(c, path, sql, held);
             } finally {
                 lock.release();
             }
         }
     }
 
-    private static Replay replayLocked(Connection c, Path path, StoreSql sql) throws IOException, SQLException {
+    private static Replay replayLocked(Connection c, Path path, StoreSql sql, FileChannel held)
+            throws IOException, SQLException {
         long fileSize = Files.size(path);
         Map<String, long[]> seqs = new HashMap<>();       // instance -> {seq, checkpoint number}
         Map<String, byte[]> hashes = new HashMap<>();
@@ -375,10 +367,8 @@ final class AuditJournal implements AutoCloseable {
                     + "(run ./warden audit verify)", path, rejected, entries, aside);
             rejected = rejected + " (kept as " + aside + ")";
         } else {
-            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
-                ch.truncate(0);
-                ch.force(true);
-            }
+            held.truncate(0);
+            held.force(true);
             if (torn > 0) {
                 LOG.warn("audit journal {}: {} bytes at its end were a partly written entry (the process stopped "
                         + "inside a write; those records were never reported durable) and were dropped", path, torn);
