@@ -123,6 +123,11 @@ final class ReplayCommand implements Callable<Integer> {
                         public void missing(RecordingIndex.ChunkRow chunk, String why) {
                             out.println("GAP: " + why);
                         }
+
+                        @Override
+                        public void unattested(RecordingIndex.ChunkRow chunk, String why) {
+                            out.println("UNATTESTED: " + why);
+                        }
                     });
                     out.flush();
                     return 0;

@@ -1,21 +1,42 @@
 package dev.warden.recording;
 
+import dev.warden.audit.RecordScan;
+import dev.warden.audit.StoredRecord;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
  * Reads a recorded session back: its chunks in order from the recording directory, through the
- * index. Pruned and missing chunks are reported to the caller rather than skipped silently.
+ * index. The index is not trusted, so each chunk is checked against the audit record the index points
+ * to (in the same control store) before it is shown: a chunk whose file does not match that record's
+ * SHA-256, or whose record is not that chunk's, is not shown; one whose record is not in the store
+ * (not stored yet by a running Warden, or removed by the audit's retention) is shown after a warning.
+ * Pruned, missing and unsealed chunks are reported to the caller rather than skipped silently.
  */
 public final class RecordingReader {
     /** What the reader found besides entries. */
     public interface Sink extends Consumer<Entry> {
-        /** A chunk that cannot be read: pruned by retention, deleted, or unreadable. */
+        /** A chunk that is not shown: pruned by retention, deleted, unreadable, modified or not attested. */
         void missing(RecordingIndex.ChunkRow chunk, String why);
+
+        /**
+         * The entries of this chunk follow, but the audit does not attest them (its record is not in the
+         * store): the caller must mark them. By default they are reported as missing, i.e. not trusted.
+         */
+        default void unattested(RecordingIndex.ChunkRow chunk, String why) {
+            missing(chunk, why);
+        }
     }
 
     private final RecordingIndex index;
@@ -36,23 +57,112 @@ public final class RecordingReader {
 
     /** Streams every entry of the session's sealed chunks to the sink. */
     public void read(RecordingIndex.SessionRow s, Sink sink) throws SQLException {
-        for (RecordingIndex.ChunkRow c : chunks(s)) {
-            if (c.pruned() != null) {
-                sink.missing(c, "chunk " + c.chunk() + " (" + c.messages() + " messages) was pruned by retention at "
-                        + c.pruned());
-                continue;
+        List<RecordingIndex.ChunkRow> chunks = chunks(s);
+        Set<Integer> indexed = new HashSet<>();
+        Instant last = s.started();
+        try (Connection audit = index.connect()) {
+            for (RecordingIndex.ChunkRow c : chunks) {
+                indexed.add(c.chunk());
+                last = c.last() != null ? c.last() : last;
+                if (c.pruned() != null) {
+                    sink.missing(c, "chunk " + c.chunk() + " (" + c.messages() + " messages) was pruned by retention at "
+                            + c.pruned());
+                    continue;
+                }
+                Path f = directory.resolve(c.path());
+                if (!Files.exists(f)) {
+                    sink.missing(c, "chunk " + c.chunk() + " (" + c.messages() + " messages) is missing from "
+                            + directory);
+                    continue;
+                }
+                String hash;
+                try {
+                    hash = ChunkFiles.sha256(f);
+                } catch (IOException e) {
+                    sink.missing(c, "chunk " + c.chunk() + " cannot be read: " + e.getMessage());
+                    continue;
+                }
+                Doubt doubt = attestation(audit, s, c, f, hash);
+                if (doubt != null && !doubt.show()) {
+                    sink.missing(c, doubt.why());
+                    continue;
+                }
+                if (doubt != null) {
+                    sink.unattested(c, doubt.why());
+                }
+                try {
+                    ChunkFiles.read(f, sink);
+                } catch (IOException | RuntimeException e) {
+                    sink.missing(c, "chunk " + c.chunk() + " cannot be read: " + e.getMessage());
+                }
             }
-            Path f = directory.resolve(c.path());
-            if (!Files.exists(f)) {
-                sink.missing(c, "chunk " + c.chunk() + " (" + c.messages() + " messages) is missing from "
-                        + directory);
-                continue;
-            }
+        }
+        unsealed(s, indexed, last, sink);
+    }
+
+    /** Why a chunk is not attested, and whether it may still be shown (marked) or not at all. */
+    private record Doubt(boolean show, String why) {
+    }
+
+    /** Null when the audit record the index names is this chunk's and has the file's SHA-256. */
+    private static Doubt attestation(Connection audit, RecordingIndex.SessionRow s, RecordingIndex.ChunkRow c, Path f,
+                                      String hash) throws SQLException {
+        String what = "chunk " + c.chunk() + " (file " + f + ")";
+        StoredRecord r = c.auditSeq() > 0 ? RecordScan.at(audit, c.instance(), c.auditSeq()) : null;
+        if (r == null) {
+            return new Doubt(true, what + ": its audit record " + (c.auditSeq() > 0 ? "#" + c.auditSeq() + " " : "")
+                    + "is not in the audit store — not stored yet (a running Warden stores records once per "
+                    + "audit.syncInterval) or removed by the audit's retention; what follows up to the next chunk "
+                    + "cannot be checked against the audit (warden audit verify)");
+        }
+        Map<String, Object> p;
+        try {
+            p = r.payload();
+        } catch (RuntimeException e) {
+            p = Map.of();
+        }
+        boolean thisChunk = "recording".equals(r.type()) && "chunk".equals(p.get("event"))
+                && s.session().equals(String.valueOf(p.get("session")))
+                && p.get("chunk") instanceof Number n && n.intValue() == c.chunk();
+        if (!thisChunk) {
+            return new Doubt(false, what + " is not attested by the audit: the index names audit record #" + c.auditSeq()
+                    + ", which is not this chunk's record — the index was altered; not shown (warden audit verify)");
+        }
+        if (!hash.equals(p.get("sha256"))) {
+            return new Doubt(false, what + " does not match the SHA-256 in its audit record #" + c.auditSeq() + " — modified "
+                    + "after it was sealed; not shown (warden audit verify)");
+        }
+        return null;
+    }
+
+    /** Chunk files of the session on disk that the index does not list: never sealed, so never shown. */
+    private void unsealed(RecordingIndex.SessionRow s, Set<Integer> indexed, Instant last, Sink sink) {
+        Path dir = ChunkFiles.sessionDir(directory, s.instance(), s.session());
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.wrc")) {
+            ds.forEach(files::add);
+        } catch (IOException e) {
+            return;
+        }
+        files.sort(null);
+        for (Path f : files) {
+            String name = f.getFileName().toString();
+            int n;
             try {
-                ChunkFiles.read(f, sink);
-            } catch (IOException | RuntimeException e) {
-                sink.missing(c, "chunk " + c.chunk() + " cannot be read: " + e.getMessage());
+                n = Integer.parseInt(name.substring(0, name.length() - 4));
+            } catch (NumberFormatException e) {
+                continue;
             }
+            if (indexed.contains(n)) {
+                continue;
+            }
+            sink.missing(new RecordingIndex.ChunkRow(s.instance(), s.session(), n, dir.relativize(f).toString(), last,
+                    last, 0, 0, 0, 0, null, 0, 0, 0, null), "chunk " + n + " (file " + f + ") is not sealed: it is being "
+                    + "written (the session is still running), or an unclean stop left it, or it was planted — not "
+                    + "attested by the audit, not shown (warden audit verify)");
         }
     }
 
@@ -68,12 +178,19 @@ public final class RecordingReader {
 
             @Override
             public void missing(RecordingIndex.ChunkRow chunk, String why) {
-                long at = chunk.first() == null ? 0 : chunk.first().getEpochSecond() * 1_000_000L
-                        + chunk.first().getNano() / 1000;
-                t.missing(at, why);
+                t.missing(micros(chunk.first()), why);
+            }
+
+            @Override
+            public void unattested(RecordingIndex.ChunkRow chunk, String why) {
+                t.unattested(micros(chunk.first()), why);
             }
         });
         t.finish();
         return t;
+    }
+
+    private static long micros(Instant t) {
+        return t == null ? 0 : t.getEpochSecond() * 1_000_000L + t.getNano() / 1000;
     }
 }

@@ -8,7 +8,8 @@ import java.util.List;
  *
  * @param n         position in the session, from 1
  * @param kind      session | statement | result | notice | error | notification | copy-out | copy-in |
- *                  parameter | gap | end
+ *                  parameter | gap | unattested (what follows, up to the next chunk, is not attested by the
+ *                  audit) | end
  * @param at        microseconds since the epoch when Warden saw it
  * @param text      statement text, notice/error message, copy summary, gap description
  * @param statements what Warden decided for each statement in a statement step (audit record, verdict, rules)

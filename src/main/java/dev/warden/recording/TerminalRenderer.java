@@ -78,6 +78,7 @@ public final class TerminalRenderer {
                     out.println(s.tag() == null ? s.text() : s.tag());
                 }
                 case "gap" -> out.println(when + " [Warden] GAP: " + s.text());
+                case "unattested" -> out.println(when + " [Warden] UNATTESTED: " + s.text());
                 case "end" -> out.println(when + " " + s.text());
                 default -> out.println(s.text());
             }

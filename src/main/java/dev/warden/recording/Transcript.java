@@ -81,6 +81,15 @@ public final class Transcript {
         add("gap", at, why, null, null, null, 0, null, null, null, true);
     }
 
+    /**
+     * The entries that follow (up to the next chunk) are not attested by the audit: a chunk whose
+     * audit record is not in the store. Marked so that no one takes them for a verified recording.
+     */
+    public void unattested(long at, String why) {
+        flushResult(at);
+        add("unattested", at, why, null, null, null, 0, null, null, null, true);
+    }
+
     public void finish() {
         flushResult(steps.isEmpty() ? 0 : steps.get(steps.size() - 1).at());
     }

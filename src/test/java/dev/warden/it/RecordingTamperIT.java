@@ -1,0 +1,418 @@
+package dev.warden.it;
+
+import static dev.warden.it.RecordingIT.cli;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.warden.audit.RecordingEvent;
+import dev.warden.audit.SigningKeys;
+import dev.warden.recording.ChunkFiles;
+import dev.warden.recording.RecordingIndex;
+import dev.warden.recording.RecordingReader;
+import dev.warden.recording.RecordingVerifier;
+import dev.warden.recording.Step;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Attacks on the recording directory and the recording index, through a real gateway, its real audit
+ * chain and real PostgreSQL: chunk files planted without an audit record (a forged session, a forged
+ * extra chunk of a real one, a stray file), a chunk swapped for another, an index row forged to make
+ * replay show a planted file, a hole in a session's chunk numbering — and what an unclean stop
+ * legitimately leaves behind (a chunk that was never sealed), which must be reported as unattested
+ * without failing a system that merely crashed, and never replayed.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RecordingTamperIT {
+    @TempDir
+    static Path dir;
+    static TestGateway gw;
+    static Path config;
+    static Path recordings;
+    static String session;
+    static List<Path> chunks;
+
+    @BeforeAll
+    static void start() throws Exception {
+        recordings = dir.resolve("recordings");
+        Path key = dir.resolve("signing-key.pem");
+        SigningKeys.generate(key);
+        TestGateway.Builder b = TestGateway.builder()
+                .audit("  store: " + dir.resolve("audit") + "\n  signingKey: " + key + "\n  checkpointInterval: 1s\n")
+                .recording("  directory: " + recordings + "\n  chunkBytes: 64KB\n");
+        gw = b.start();
+        config = dir.resolve("warden.yaml");
+        Files.writeString(config, b.yaml(gw.port()));
+        session = recordedSession(gw, "genuine-marker");
+        chunks = chunkFiles(recordings, session);
+        assertThat(chunks).as("a session of several chunks").hasSizeGreaterThanOrEqualTo(3);
+        gw.gateway().audit().flushToStore().get(10, TimeUnit.SECONDS);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (gw != null) {
+            gw.close();
+        }
+    }
+
+    /**
+     * A session of six ~100 KB results through the gateway (a 64 KB chunk ends where a page handed
+     * over after a pause ends, so this makes several); returns its id once its recording is sealed.
+     */
+    static String recordedSession(TestGateway g, String marker) throws Exception {
+        try (Connection c = g.connect(); Statement s = c.createStatement()) {
+            for (int q = 0; q < 6; q++) {
+                int n = 0;
+                try (ResultSet rs = s.executeQuery("SELECT '" + marker + "-" + q + "', repeat('x', 1000) "
+                        + "FROM generate_series(1, 100)")) {
+                    while (rs.next()) {
+                        n++;
+                    }
+                }
+                assertThat(n).isEqualTo(100);
+                Thread.sleep(300); // a page is handed over whole 200 ms after its first entry: a chunk can end here
+            }
+        }
+        RecordingIndex index = g.gateway().recorder().index();
+        return await().atMost(Duration.ofSeconds(20)).until(() -> {
+            List<RecordingIndex.SessionRow> rows = index.sessions(new RecordingIndex.Filter(null, null, null, null, null, 1));
+            return rows.isEmpty() || rows.get(0).ended() == null || rows.get(0).chunks() == 0 ? null : rows.get(0).session();
+        }, v -> v != null);
+    }
+
+    static List<Path> chunkFiles(Path recordings, String session) throws IOException {
+        try (Stream<Path> s = Files.walk(recordings)) {
+            return s.filter(p -> p.getParent().getFileName().toString().equals(session) && p.toString().endsWith(".wrc"))
+                    .sorted().toList();
+        }
+    }
+
+    static String[] verify() {
+        return cli("audit", "verify", "--config", config.toString());
+    }
+
+    @Test
+    @Order(1)
+    void chunkFilesWithoutAnAuditRecordFailVerification() throws Exception {
+        String[] clean = verify();
+        assertThat(clean[2]).as(clean[1]).isEqualTo("0");
+        assertThat(clean[0]).contains("recordings: ", "chunk(s) match their audit records").doesNotContain("unsealed");
+
+        // a whole forged session, made of a genuine chunk: it decodes and would replay
+        Path instanceDir = chunks.get(0).getParent().getParent();
+        Path forged = instanceDir.resolve("forged-session-0001").resolve("000001.wrc");
+        Files.createDirectories(forged.getParent());
+        Files.copy(chunks.get(0), forged);
+        String[] bad = verify();
+        assertThat(bad[2]).isEqualTo("1");
+        assertThat(bad[1]).contains("FAILED: recordings: 1 problem(s)", forged.toString(), "not attested by the audit",
+                "a session forged-session-0001");
+        Files.delete(forged);
+        Files.delete(forged.getParent());
+
+        // a forged chunk appended to a real, ended session, beyond the one that might still be being written
+        int next = chunks.size() + 2;
+        Path extra = chunks.get(0).resolveSibling(ChunkName.of(next));
+        Files.copy(chunks.get(1), extra);
+        bad = verify();
+        assertThat(bad[2]).isEqualTo("1");
+        assertThat(bad[1]).contains("session " + session + " chunk " + next, extra.toString(),
+                "not attested by the audit");
+        Files.delete(extra);
+
+        // anything else in the directory is not Warden's either
+        Path stray = chunks.get(0).resolveSibling("000001.wrc.bak");
+        Files.copy(chunks.get(0), stray);
+        bad = verify();
+        assertThat(bad[2]).isEqualTo("1");
+        assertThat(bad[1]).contains(stray.toString(), "is not Warden's");
+        Files.delete(stray);
+
+        assertThat(verify()[2]).isEqualTo("0");
+    }
+
+    @Test
+    @Order(2)
+    void replayDoesNotShowAChunkThatIsNotTheOneTheAuditAttests() throws Exception {
+        RecordingIndex index = gw.gateway().recorder().index();
+        RecordingReader reader = new RecordingReader(index, recordings);
+        RecordingIndex.SessionRow row = reader.session(session);
+        long genuineRows = rows(reader.transcript(row, 5).steps());
+        assertThat(genuineRows).isEqualTo(600);
+
+        // chunk 2 swapped for chunk 1: a valid chunk, but not the one the audit attests as chunk 2
+        byte[] original = Files.readAllBytes(chunks.get(1));
+        Files.copy(chunks.get(0), chunks.get(1), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try {
+            List<Step> steps = reader.transcript(row, 5).steps();
+            assertThat(steps).anyMatch(s -> s.kind().equals("gap") && s.text().contains("chunk 2 (file " + chunks.get(1))
+                    && s.text().contains("does not match the SHA-256 in its audit record") && s.text().contains("not shown"));
+            assertThat(steps.stream().filter(s -> s.kind().equals("statement") && s.text().contains("genuine-marker-0")))
+                    .as("chunk 1's statement, not shown a second time from the swapped file").hasSize(1);
+            assertThat(rows(steps)).isLessThan(genuineRows);
+            String[] out = cli("replay", session, "--config", config.toString());
+            assertThat(out[0]).contains("[Warden] GAP: chunk 2", "modified after it was sealed; not shown");
+        } finally {
+            Files.write(chunks.get(1), original);
+        }
+
+        // a planted session made visible to replay by forged index rows (the index is not trusted)
+        String forged = "forged-replay-0001";
+        Path planted = ChunkFiles.path(recordings, row.instance(), forged, 1);
+        Files.createDirectories(planted.getParent());
+        Files.copy(chunks.get(0), planted);
+        RecordingIndex.ChunkRow genuine1 = index.chunks(row.instance(), session).get(0);
+        try (Connection c = index.connect()) {
+            exec(c, "INSERT INTO recording_session (instance_id, session_id, target, user_name, started_at, ended_at, "
+                    + "chunks) SELECT instance_id, ?, target, user_name, started_at, ended_at, 1 FROM recording_session "
+                    + "WHERE session_id = ?", forged, session);
+            exec(c, "INSERT INTO recording_chunk (instance_id, session_id, chunk, path, first_at, last_at, raw_from, "
+                    + "raw_to, messages, bytes, sha256, audit_seq, gaps, dropped_messages) SELECT instance_id, ?, chunk, ?, "
+                    + "first_at, last_at, raw_from, raw_to, messages, bytes, sha256, audit_seq, gaps, dropped_messages "
+                    + "FROM recording_chunk WHERE session_id = ? AND chunk = 1", forged,
+                    recordings.relativize(planted).toString(), session);
+            // pointing at the genuine session's record of chunk 1: same hash, but another session's record
+            List<Step> steps = reader.transcript(reader.session(forged), 5).steps();
+            assertThat(steps).noneMatch(s -> s.kind().equals("statement") || s.kind().equals("result"));
+            assertThat(steps).anyMatch(s -> s.kind().equals("gap") && s.text().contains("not attested by the audit")
+                    && s.text().contains("#" + genuine1.auditSeq()) && s.text().contains("not shown"));
+
+            // pointing at no record at all: shown only under a warning that it is not attested
+            exec(c, "UPDATE recording_chunk SET audit_seq = 999999999 WHERE session_id = ?", forged);
+            steps = reader.transcript(reader.session(forged), 5).steps();
+            int warning = indexOf(steps, "unattested");
+            int statement = indexOf(steps, "statement");
+            assertThat(warning).as("an unattested step in %s", steps).isNotNegative();
+            assertThat(statement).isGreaterThan(warning);
+            assertThat(steps.get(warning).warden()).isTrue();
+            assertThat(steps.get(warning).text()).contains("#999999999", "is not in the audit store");
+            String[] out = cli("replay", forged, "--config", config.toString());
+            assertThat(out[0]).contains("[Warden] UNATTESTED: chunk 1 (file " + planted);
+            String[] raw = cli("replay", forged, "--config", config.toString(), "--raw");
+            assertThat(raw[0]).contains("UNATTESTED: chunk 1");
+        } finally {
+            try (Connection c = index.connect()) {
+                exec(c, "DELETE FROM recording_chunk WHERE session_id = ?", forged);
+                exec(c, "DELETE FROM recording_session WHERE session_id = ?", forged);
+            }
+            Files.delete(planted);
+            Files.delete(planted.getParent());
+        }
+        assertThat(verify()[2]).isEqualTo("0");
+    }
+
+    @Test
+    @Order(3)
+    void aHoleInASessionsChunkNumberingFailsUnlessAPruneRecordExplainsIt() throws Exception {
+        // the chain of its own gateway: records cannot be taken back out of a chain
+        Path rec = dir.resolve("hole-recordings");
+        Path audit = dir.resolve("hole-audit");
+        try (TestGateway g = TestGateway.builder().audit("  store: " + audit + "\n")
+                .recording("  directory: " + rec + "\n").start()) {
+            String instance = g.gateway().audit().instanceId();
+            String hole = "hole-session-0001";
+            // Warden attests chunks 1, 2 and 4 of a session (files on disk, each matching its record): 3 is absent
+            for (int n : new int[] {1, 2, 4}) {
+                Path f = ChunkFiles.path(rec, instance, hole, n);
+                Files.createDirectories(f.getParent());
+                Files.copy(chunks.get(n - 1), f);
+                Map<String, Object> d = new TreeMap<>();
+                d.put("chunk", (long) n);
+                d.put("sha256", ChunkFiles.sha256(f));
+                d.put("bytes", Files.size(f));
+                g.gateway().audit().recordingEvent(new RecordingEvent("chunk", Instant.now(), hole, "app", d))
+                        .get(10, TimeUnit.SECONDS);
+            }
+            g.gateway().audit().flushToStore().get(10, TimeUnit.SECONDS);
+            try (Connection c = DriverManager.getConnection("jdbc:h2:file:" + audit, "sa", "")) {
+                RecordingVerifier.Report r = RecordingVerifier.verify(c, rec);
+                assertThat(r.ok()).as(r.summary()).isFalse();
+                assertThat(r.problems()).hasSize(1);
+                assertThat(r.problems().get(0)).contains("session " + hole, "chunk 3 has no audit record",
+                        "hole in the numbering");
+                assertThat(r.chunks()).isEqualTo(3);
+            }
+            Map<String, Object> d = new TreeMap<>();
+            d.put("chunks", List.of(3L));
+            d.put("retention", "P1D");
+            d.put("cutoff", Instant.now());
+            g.gateway().audit().recordingEvent(new RecordingEvent("prune", Instant.now(), hole, "app", d))
+                    .get(10, TimeUnit.SECONDS);
+            g.gateway().audit().flushToStore().get(10, TimeUnit.SECONDS);
+            try (Connection c = DriverManager.getConnection("jdbc:h2:file:" + audit, "sa", "")) {
+                RecordingVerifier.Report r = RecordingVerifier.verify(c, rec);
+                assertThat(r.ok()).as(r.summary()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    @Order(4)
+    void aCleanlyStoppedGatewayVerifiesAndAChunkAfterASessionsLastOneFails() throws Exception {
+        gw.close();
+        gw = null;
+        String[] clean = verify();
+        assertThat(clean[2]).as(clean[1]).isEqualTo("0");
+        assertThat(clean[0]).contains("ok: recordings: ", "chunk(s) match their audit records");
+        assertThat(clean[0] + clean[1]).doesNotContain("unsealed", "FAILED");
+
+        // the very chunk that could be the one being written, had Warden not stopped cleanly since
+        int next = chunks.size() + 1;
+        Path extra = chunks.get(0).resolveSibling(ChunkName.of(next));
+        Files.copy(chunks.get(0), extra);
+        String[] bad = verify();
+        assertThat(bad[2]).isEqualTo("1");
+        assertThat(bad[1]).contains("session " + session + " chunk " + next, extra.toString(),
+                "not attested by the audit — planted, or its record was lost");
+        Files.delete(extra);
+        assertThat(verify()[2]).isEqualTo("0");
+    }
+
+    @Test
+    @Order(5)
+    void aChunkAnUncleanStopLeftOpenIsReportedUnsealedAndNotReplayed() throws Exception {
+        Path home = Files.createDirectories(dir.resolve("crash"));
+        Path rec = home.resolve("recordings");
+        Path key = home.resolve("signing-key.pem");
+        SigningKeys.generate(key);
+        int port = TestGateway.freePort();
+        Path cfg = home.resolve("warden.yaml");
+        Files.writeString(cfg, TestGateway.builder()
+                .audit("  store: " + home.resolve("audit") + "\n  signingKey: " + key + "\n")
+                .recording("  directory: " + rec + "\n  chunkInterval: 1h\n").yaml(port));
+        Process warden = startWarden(cfg, home.resolve("run1.out"), port);
+        Path open;
+        String crashed;
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/"
+                + TestGateway.TARGET + "?sslmode=disable", TestGateway.USER, TestGateway.PASSWORD);
+             Statement s = c.createStatement()) {
+            s.execute("SELECT 'crash-marker-0001'");
+            // the session stays open: its first chunk is on disk (written within 200 ms), not sealed
+            open = await().atMost(Duration.ofSeconds(20)).until(() -> chunkWith(rec, "crash-marker-0001"), p -> p != null);
+            crashed = open.getParent().getFileName().toString();
+            warden.destroyForcibly(); // SIGKILL: the chunk is never sealed, the session never disconnects
+            assertThat(warden.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        } catch (SQLException expected) {
+            throw new AssertionError("the session should have been open until the kill", expected);
+        }
+        assertThat(open.getFileName().toString()).isEqualTo("000001.wrc");
+
+        // restart (the audit marks the session interrupted) and stop cleanly
+        Process again = startWarden(cfg, home.resolve("run2.out"), port);
+        again.destroy();
+        assertThat(again.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        String[] v = cli("audit", "verify", "--config", cfg.toString());
+        assertThat(v[2]).as(v[0] + v[1]).isEqualTo("0");
+        assertThat(v[0]).contains("1 unsealed chunk file(s) not attested", "unsealed — session " + crashed + " chunk 1",
+                open.toString(), "interrupted by an unclean stop", "not attested");
+
+        String[] replay = cli("replay", crashed, "--config", cfg.toString());
+        assertThat(replay[2]).as(replay[1]).isEqualTo("0");
+        assertThat(replay[0]).contains("chunk 1 (file " + open + ") is not sealed", "not shown")
+                .doesNotContain("crash-marker-0001");
+
+        // only the one chunk that was being written can be explained by the crash
+        Path beyond = open.resolveSibling("000002.wrc");
+        Files.copy(open, beyond);
+        String[] bad = cli("audit", "verify", "--config", cfg.toString());
+        assertThat(bad[2]).isEqualTo("1");
+        assertThat(bad[1]).contains("session " + crashed + " chunk 2", "not attested by the audit");
+        Files.delete(beyond);
+    }
+
+    /** The chunk file under {@code rec} whose entries contain {@code marker}, or null. */
+    static Path chunkWith(Path rec, String marker) throws IOException {
+        if (!Files.isDirectory(rec)) {
+            return null;
+        }
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(rec)) {
+            files = s.filter(p -> p.toString().endsWith(".wrc")).toList();
+        }
+        for (Path f : files) {
+            StringBuilder text = new StringBuilder();
+            try {
+                ChunkFiles.read(f, e -> text.append(new String(e.data(), StandardCharsets.ISO_8859_1)));
+            } catch (IOException partial) {
+                continue; // a page still being appended
+            }
+            if (text.indexOf(marker) >= 0) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    static Process startWarden(Path config, Path out, int port) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", Path.of("target/classes").toAbsolutePath() + java.io.File.pathSeparator
+                        + Path.of("target/lib").toAbsolutePath() + "/*", "dev.warden.cli.WardenCli", "run",
+                "--config", config.toString(), "--routes", Path.of("routes").toAbsolutePath().toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        String url = "jdbc:postgresql://127.0.0.1:" + port + "/" + TestGateway.TARGET + "?sslmode=disable";
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                .ignoreExceptionsInstanceOf(SQLException.class).untilAsserted(() -> {
+            if (!p.isAlive()) {
+                throw new IllegalStateException("Warden exited early:\n" + Files.readString(out));
+            }
+            try (Connection c = DriverManager.getConnection(url, TestGateway.USER, TestGateway.PASSWORD)) {
+                assertThat(c.isValid(2)).isTrue();
+            }
+        });
+        return p;
+    }
+
+    static long rows(List<Step> steps) {
+        return steps.stream().filter(s -> s.kind().equals("result") && s.columns() != null).mapToLong(Step::rowCount).sum();
+    }
+
+    static int indexOf(List<Step> steps, String kind) {
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i).kind().equals(kind)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    static void exec(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            assertThat(ps.executeUpdate()).as(sql).isPositive();
+        }
+    }
+
+    /** Chunk file names as the recorder writes them (six digits). */
+    static final class ChunkName {
+        static String of(int n) {
+            return String.format("%06d.wrc", n);
+        }
+    }
+}
