@@ -241,7 +241,21 @@ if has_target pgbouncer; then
     bouncer_pid=""
     [[ -s "$BOUNCER_DIR/pgbouncer.pid" ]] && bouncer_pid="$(cat "$BOUNCER_DIR/pgbouncer.pid")"
     if [[ -n "$bouncer_pid" ]] && kill -0 "$bouncer_pid" 2>/dev/null && port_open "$PGBOUNCER_PORT"; then
-        log "reusing running PgBouncer (pid $bouncer_pid)"
+        # a PgBouncer left from an earlier run (KEEP=1) can hold a broken pool (clients answered
+        # query_wait_timeout): reuse it only if it runs a query now, otherwise start a fresh one
+        if PGPASSWORD="$BENCH_PASSWORD" PGCONNECT_TIMEOUT=5 timeout 10 psql -X -q -At -h "$HOST" -p "$PGBOUNCER_PORT" \
+                -U "$BENCH_USER" -d "$BENCH_DB" -c "SELECT 1" >/dev/null 2>&1; then
+            log "reusing running PgBouncer (pid $bouncer_pid)"
+        else
+            log "PgBouncer (pid $bouncer_pid) does not answer a query; stopping it and starting a fresh one"
+            kill "$bouncer_pid" 2>/dev/null || true
+            for _ in $(seq 1 50); do kill -0 "$bouncer_pid" 2>/dev/null || break; sleep 0.1; done
+            kill -9 "$bouncer_pid" 2>/dev/null || true
+            bouncer_pid=""
+        fi
+    fi
+    if [[ -n "$bouncer_pid" ]]; then
+        :
     else
         port_open "$PGBOUNCER_PORT" && die "port $PGBOUNCER_PORT is already in use"
         # The SCRAM secret lets PgBouncer check the client's SCRAM proof and reuse it to log in upstream.
