@@ -12,10 +12,12 @@ package dev.warden.audit;
  *                      0 with PostgreSQL, which syncs each commit itself
  * @param refused       statements refused because auditing was unavailable
  * @param dropped       session events and outcomes that could not be queued (the queue was full)
+ * @param outages       times the store became unavailable since start (a failed commit, journal write or
+ *                      sync; each one refused statements until the writer had reconnected)
  * @param headSeq       the chain position of the newest durable record
  * @param lastCheckpoint the newest signed checkpoint, or null
  */
 public record AuditHealth(boolean available, String problem, int queued, long written, long commits, long syncs,
-                          long refused, long dropped,
+                          long refused, long dropped, long outages,
                           long headSeq, Checkpoint lastCheckpoint) {
 }

@@ -475,7 +475,8 @@ public final class AuditLog implements AutoCloseable {
     public AuditHealth health() {
         return new AuditHealth(writer.available && !closed, closed ? "closed" : UNRECORDED
                 ? "benchmark mode: statements are not recorded" : writer.problem, queue.size(),
-                writer.written.get(), writer.commits.get(), writer.syncs.get(), refused.get(), dropped.get(), writer.durableSeq, writer.lastCheckpoint);
+                writer.written.get(), writer.commits.get(), writer.syncs.get(), refused.get(), dropped.get(), writer.outages.get(),
+                writer.durableSeq, writer.lastCheckpoint);
     }
 
     /** Tests only: the writer's journal as it was opened (null without one). */

@@ -82,6 +82,8 @@ final class ChainWriter implements Runnable {
     final AtomicLong commits = new AtomicLong();
     /** Times the embedded store's file was forced to disk ({@link EmbeddedSync}). */
     final AtomicLong syncs = new AtomicLong();
+    /** Times the store became unavailable (a failed commit, write or sync; a stopped writer) since start. */
+    final AtomicLong outages = new AtomicLong();
 
     ChainWriter(StoreSql sql, String instanceId, PrivateKey key, String keyId, AuditSettings settings, Clock clock,
                 BlockingQueue<Pending> queue, Executor notifier, Consumer<Pending> pruner, StoreSql.Head head,
@@ -137,8 +139,7 @@ final class ChainWriter implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {
-            available = false;
-            problem = "the audit writer stopped: " + e;
+            unavailable("the audit writer stopped: " + e);
             LOG.error("audit writer stopped unexpectedly; statements are refused", e);
         } finally {
             int lost = retry.size() + queue.size();
@@ -499,8 +500,7 @@ final class ChainWriter implements Runnable {
     }
 
     private void storeFailed(SQLException e) {
-        available = false;
-        problem = describe(e);
+        unavailable(describe(e));
         LOG.error("audit store unavailable, refusing statements until it answers again: {}", problem);
         closeConnection();
     }
@@ -542,8 +542,7 @@ final class ChainWriter implements Runnable {
     }
 
     private void failed(SQLException e, List<Pending> records, List<Checkpoint> cps, List<Pending> controls) {
-        available = false;
-        problem = describe(e);
+        unavailable(describe(e));
         LOG.error("audit store unavailable, refusing statements until it answers again: {}", problem);
         retry = records;
         retryCps = cps;
@@ -643,13 +642,21 @@ final class ChainWriter implements Runnable {
             syncNow();
             resetJournal();
         } catch (RuntimeException e) {
-            available = false;
-            problem = syncProblem(e);
+            unavailable(syncProblem(e));
             LOG.error("audit store: {}; refusing statements until a sync succeeds", problem, e);
             closeConnection();
         } finally {
             busySince = 0;
         }
+    }
+
+    /** Statements are refused from now on, for {@code why}, until {@link #recover} succeeds. */
+    private void unavailable(String why) {
+        if (available) {
+            outages.incrementAndGet();
+        }
+        available = false;
+        problem = why;
     }
 
     private void syncNow() {

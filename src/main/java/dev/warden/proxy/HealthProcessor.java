@@ -35,6 +35,7 @@ final class HealthProcessor implements Processor {
                     .append(",\"syncs\":").append(a.syncs())
                     .append(",\"refused\":").append(a.refused())
                     .append(",\"dropped\":").append(a.dropped())
+                    .append(",\"outages\":").append(a.outages())
                     .append(",\"headSeq\":").append(a.headSeq()).append('}');
         }
         exchange.getMessage().setBody(b.append('}').toString());

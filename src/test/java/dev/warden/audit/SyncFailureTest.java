@@ -1,0 +1,241 @@
+package dev.warden.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.h2.mvstore.MVStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The embedded store's file cannot be forced to disk (an fsync that fails, as on a disk error): the
+ * writer must stop admitting statements — records it reported durable may not be on the disk — and
+ * resume by itself once it has reopened the store and a sync succeeds. No statement runs without its
+ * record, and the chain verifies afterwards.
+ *
+ * <p>The failure is injected below H2, in the file channel of the real store: writes go to the real
+ * file, only {@code force} fails, exactly what a disk error looks like to the process.
+ */
+class SyncFailureTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFailedSyncRefusesStatementsUntilTheStoreIsReopenedAndSynced() throws Exception {
+        AuditSettings s = AuditSettings.defaults(dir).withInstanceId("i-sync").withSyncInterval(Duration.ofMillis(100))
+                .withDurability(AuditSettings.Durability.BATCHED, Duration.ofMillis(2));
+        assertThat(s.journalled()).isTrue();
+        Set<String> executed = new HashSet<>();
+        Set<String> refused = new HashSet<>();
+        AtomicInteger failedForces = new AtomicInteger();
+        try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
+            for (int i = 0; i < 30; i++) {
+                executed.add(run(log, i % 10 == 0, "SELECT " + i, refused));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.health().syncs() >= 1);
+            long syncsBefore = log.health().syncs();
+
+            failForce(s, failedForces);
+            // the writer's next sync fails: the store counts as unavailable until the writer has reopened it
+            // and a sync has succeeded (here at once, since the reopened file has no fault); meanwhile every
+            // statement is refused. Statements keep coming, as from a busy proxy, until the outage is over.
+            List<AuditTicket> during = new java.util.ArrayList<>();
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                AuditTicket t = log.statementReceived(TestStores.statement("s", Instant.now(), "SELECT during"),
+                        during.size() % 2 == 0);
+                during.add(t);
+                return log.health().outages() >= 1 && log.health().available();
+            });
+            assertThat(failedForces.get()).as("the injected fsync failure was hit").isPositive();
+            assertThat(log.health().outages()).isEqualTo(1);
+            for (AuditTicket t : during) {
+                Throwable why = t.durable().handle((v, e) -> e instanceof CompletionException ? e.getCause() : e).join();
+                if (why == null) {
+                    t.completed(StatementOutcome.success(Instant.now(), Instant.now(), "SELECT 1", 1, 10));
+                    executed.add(t.recordId());
+                } else {
+                    assertThat(why).isInstanceOf(AuditUnavailableException.class);
+                    assertThat(why.getMessage()).startsWith("auditing is unavailable");
+                    refused.add(t.recordId());
+                }
+            }
+            // the store is reopened (a new file channel, without the fault) and synced: service resumes by itself
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                AuditTicket t = log.statementReceived(TestStores.statement("s", Instant.now(), "SELECT after"), true);
+                if (t.durable().handle((v, e) -> e == null).join()) {
+                    executed.add(t.recordId());
+                    return true;
+                }
+                return false;
+            });
+            assertThat(log.health().available()).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.health().syncs() > syncsBefore);
+            for (int i = 0; i < 10; i++) {
+                executed.add(run(log, false, "SELECT again " + i, refused));
+            }
+        }
+        executed.remove(null);
+        assertThat(Files.size(dir.resolve("audit.journal"))).as("a clean stop empties the journal").isZero();
+        try (Connection c = DriverManager.getConnection(s.store().url(), "sa", "")) {
+            Set<String> stored = new HashSet<>();
+            for (StoredRecord r : TestStores.records(c)) {
+                if (r.type().equals("statement")) {
+                    stored.add(r.projection().recordId());
+                }
+            }
+            assertThat(stored).as("every admitted statement has its record").containsAll(executed);
+            AuditVerifier.Report r = AuditVerifier.verify(c, List.of(SigningKeys.readPublic(s.signingKeyFile())),
+                    AuditVerifier.Options.all());
+            assertThat(r.firstProblem()).isNull();
+        }
+    }
+
+    /** Submits a statement as the proxy would; its record id if it may run, null if refused. */
+    private static String run(AuditLog log, boolean strict, String text, Set<String> refused) {
+        AuditTicket t = log.statementReceived(TestStores.statement("s", Instant.now(), text), strict);
+        try {
+            t.durable().join();
+        } catch (CompletionException e) {
+            if (t.recordId() != null) {
+                refused.add(t.recordId());
+            }
+            return null;
+        }
+        t.completed(StatementOutcome.success(Instant.now(), Instant.now(), "SELECT 1", 1, 10));
+        return t.recordId();
+    }
+
+    /**
+     * Replaces the open store's file channel with one whose {@code force} fails; the same process's
+     * second connection reaches the same H2 database, so this is the writer's store. Closed again at
+     * once, so that the writer's reconnect reopens the file.
+     */
+    private static void failForce(AuditSettings s, AtomicInteger failures) throws Exception {
+        try (Connection c = DriverManager.getConnection(s.store().url(), "sa", "")) {
+            MVStore mv = EmbeddedCompaction.mvStore(c);
+            Object store = mv.getFileStore();
+            Field f = store.getClass().getDeclaredField("fileChannel");
+            f.setAccessible(true);
+            f.set(store, new FailingForce((FileChannel) f.get(store), failures));
+        }
+    }
+
+    /** A file channel that does everything the real one does, except that {@code force} fails. */
+    private static final class FailingForce extends FileChannel {
+        private final FileChannel real;
+        private final AtomicInteger failures;
+
+        FailingForce(FileChannel real, AtomicInteger failures) {
+            this.real = real;
+            this.failures = failures;
+        }
+
+        @Override
+        public void force(boolean metaData) throws IOException {
+            failures.incrementAndGet();
+            throw new IOException("Input/output error (injected: fsync failed)");
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            return real.read(dst);
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+            return real.read(dsts, offset, length);
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            return real.write(src);
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+            return real.write(srcs, offset, length);
+        }
+
+        @Override
+        public long position() throws IOException {
+            return real.position();
+        }
+
+        @Override
+        public FileChannel position(long newPosition) throws IOException {
+            real.position(newPosition);
+            return this;
+        }
+
+        @Override
+        public long size() throws IOException {
+            return real.size();
+        }
+
+        @Override
+        public FileChannel truncate(long size) throws IOException {
+            real.truncate(size);
+            return this;
+        }
+
+        @Override
+        public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+            return real.transferTo(position, count, target);
+        }
+
+        @Override
+        public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+            return real.transferFrom(src, position, count);
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            return real.read(dst, position);
+        }
+
+        @Override
+        public int write(ByteBuffer src, long position) throws IOException {
+            return real.write(src, position);
+        }
+
+        @Override
+        public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+            return real.map(mode, position, size);
+        }
+
+        @Override
+        public FileLock lock(long position, long size, boolean shared) throws IOException {
+            return real.lock(position, size, shared);
+        }
+
+        @Override
+        public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+            return real.tryLock(position, size, shared);
+        }
+
+        @Override
+        protected void implCloseChannel() throws IOException {
+            real.close();
+        }
+    }
+}
