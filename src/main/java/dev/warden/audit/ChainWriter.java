@@ -63,6 +63,15 @@ final class ChainWriter implements Runnable {
     private final List<StoreSql.BlockRow> deferredRows = new ArrayList<>();
     private final List<Checkpoint> deferredCps = new ArrayList<>();
     private long deferredBytes;
+    /**
+     * Journaled blocks and checkpoints inserted into the embedded store since its file was last forced
+     * to disk. A sync that fails puts them back with the deferred ones: H2 may have lost them with the
+     * file it gives up (a reopened store was seen without the last commit before a failed sync), and
+     * the journal still holds them, so {@link #recover} inserts whatever of them the reopened store
+     * lacks.
+     */
+    private final List<StoreSql.BlockRow> unsyncedRows = new ArrayList<>();
+    private final List<Checkpoint> unsyncedCps = new ArrayList<>();
     private long deferredSince;
     /** Journaled blocks wait at most this long, and this many bytes, before they are inserted into the store. */
     static final long DEFERRED_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -431,6 +440,10 @@ final class ChainWriter implements Runnable {
         conn.commit();
         commits.incrementAndGet();
         long stored = deferredBytes;
+        if (sync != null) {
+            unsyncedRows.addAll(deferredRows);
+            unsyncedCps.addAll(deferredCps);
+        }
         deferredRows.clear();
         deferredCps.clear();
         deferredBytes = 0;
@@ -574,13 +587,14 @@ final class ChainWriter implements Runnable {
                 }
             }
             if (!deferredRows.isEmpty() || !deferredCps.isEmpty()) {
-                if (sql.rowsCommitted(conn, instanceId, deferredRows, deferredCps)) {
-                    deferredRows.clear();
-                    deferredCps.clear();
-                    deferredBytes = 0;
-                } else {
-                    flushDeferred();
-                }
+                // what the store holds already (a commit that failed late, or survived a failed sync) is
+                // dropped; the rest continues the stored chain
+                StoreSql.Head head = sql.head(conn, instanceId);
+                conn.commit();
+                deferredRows.removeIf(r -> r.lastSeq() <= head.seq());
+                deferredCps.removeIf(cp -> cp.number() <= head.checkpointNumber());
+                deferredBytes = StoreSql.storedBytes(deferredRows);
+                flushDeferred();
             }
             if (!retry.isEmpty() || !retryCps.isEmpty()) {
                 Boolean done = sql.alreadyCommitted(conn, instanceId, retry, retryCps);
@@ -659,8 +673,25 @@ final class ChainWriter implements Runnable {
         problem = why;
     }
 
+    /**
+     * Forces the store's file to disk. On failure the blocks inserted since the last sync go back to the
+     * deferred ones (they are still journaled), to be inserted again where the reopened store lacks them.
+     */
     private void syncNow() {
-        sync.sync();
+        try {
+            sync.sync();
+        } catch (RuntimeException e) {
+            if (!unsyncedRows.isEmpty() || !unsyncedCps.isEmpty()) {
+                deferredRows.addAll(0, unsyncedRows);
+                deferredCps.addAll(0, unsyncedCps);
+                deferredBytes += StoreSql.storedBytes(unsyncedRows);
+                unsyncedRows.clear();
+                unsyncedCps.clear();
+            }
+            throw e;
+        }
+        unsyncedRows.clear();
+        unsyncedCps.clear();
         syncs.incrementAndGet();
     }
 

@@ -460,28 +460,6 @@ final class StoreSql {
         return out;
     }
 
-    /**
-     * After a failed insert of journaled blocks: whether it did commit (its last block, or without
-     * blocks its last checkpoint, is in the store).
-     */
-    boolean rowsCommitted(Connection c, String instance, List<BlockRow> rows, List<Checkpoint> cps) throws SQLException {
-        boolean out;
-        if (!rows.isEmpty()) {
-            out = RecordScan.at(c, instance, rows.get(rows.size() - 1).lastSeq()) != null;
-        } else {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT 1 FROM audit_checkpoint WHERE instance_id = ? AND number = ?")) {
-                ps.setString(1, instance);
-                ps.setLong(2, cps.get(cps.size() - 1).number());
-                try (ResultSet rs = ps.executeQuery()) {
-                    out = rs.next();
-                }
-            }
-        }
-        c.commit();
-        return out;
-    }
-
     /** The smallest position of the chain, 0 when it is empty. */
     static long firstSeq(Connection c, String instance) throws SQLException {
         return scalar(c, "SELECT COALESCE(MIN(first_seq), 0) FROM audit_block WHERE instance_id = ?", instance, null);

@@ -106,6 +106,8 @@ public final class Recorder implements AutoCloseable {
         /** The session's chunk directory, and whether the writer has made sure it exists. */
         Path dir;
         boolean dirMade;
+        /** The current chunk's file was created by the writer (later pages append to it). */
+        boolean fileCreated;
 
         SessionState(String instance, String session, String target) {
             this.instance = instance;
@@ -415,15 +417,18 @@ public final class Recorder implements AutoCloseable {
                 s.dir = ChunkFiles.sessionDir(settings.directory(), s.instance, s.session);
             }
             if (!s.dirMade) { // once per session, not per page: it was a mkdir and a thrown exception each time
-                Files.createDirectories(s.dir);
+                realDirectory(s.dir.getParent());
+                realDirectory(s.dir);
                 s.dirMade = true;
             }
             Path file = s.dir.resolve(ChunkFiles.chunkName(s.chunk));
             try {
-                append(file, s.fileLength, n);
+                append(file, s, n);
             } catch (java.nio.file.NoSuchFileException gone) { // the directory was removed meanwhile
-                Files.createDirectories(s.dir);
-                append(file, s.fileLength, n);
+                realDirectory(s.dir.getParent());
+                realDirectory(s.dir);
+                s.fileCreated = false;
+                append(file, s, n);
             }
             if (s.sha == null) {
                 s.sha = sha();
@@ -453,9 +458,21 @@ public final class Recorder implements AutoCloseable {
         }
     }
 
-    /** Writes the first {@code n} bytes of the I/O buffer to {@code file} at {@code at}. */
-    private void append(Path file, long at, int n) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+    /**
+     * Writes the first {@code n} bytes of the I/O buffer to the session's current chunk file at its
+     * length. The chunk's first write creates the file (never opens one that exists: see
+     * {@link #createChunk}); no open follows a symbolic link.
+     */
+    private void append(Path file, SessionState s, int n) throws IOException {
+        long at = s.fileLength;
+        FileChannel opened;
+        if (s.fileCreated) {
+            opened = FileChannel.open(file, StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        } else {
+            opened = createChunk(file);
+            s.fileCreated = true;
+        }
+        try (FileChannel ch = opened) {
             if (ch.size() != at) {
                 ch.truncate(at); // a write that failed half-way is written again from its start
             }
@@ -465,6 +482,51 @@ public final class Recorder implements AutoCloseable {
                 ch.write(b);
             }
         }
+    }
+
+    /**
+     * Creates a chunk file that must not exist yet. Session ids are predictable, so someone who can
+     * write the recordings directory could have put a file or a symbolic link (to the audit store, say)
+     * where the next chunk goes; opening it would truncate and overwrite its target. What is there is
+     * moved aside ({@code <name>.foreign-<millis>}, the link itself, not what it points to), logged, and
+     * left for {@code audit verify} to report; the chunk is then created anew.
+     */
+    private static FileChannel createChunk(Path file) throws IOException {
+        try {
+            return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.FileAlreadyExistsException planted) {
+            setAside(file);
+            return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        }
+    }
+
+    /**
+     * Makes sure {@code dir} is a directory and not a symbolic link (anything else there is moved aside
+     * as in {@link #createChunk}), creating it if needed.
+     */
+    private static void realDirectory(Path dir) throws IOException {
+        if (Files.isSymbolicLink(dir) || (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                && !Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
+            setAside(dir);
+        }
+        Files.createDirectories(dir);
+        if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException("recording directory " + dir + " is not a plain directory (replaced while Warden "
+                    + "created it?)");
+        }
+    }
+
+    private static Path setAside(Path p) throws IOException {
+        Path aside = p.resolveSibling(p.getFileName() + ".foreign-" + System.currentTimeMillis());
+        Files.move(p, aside, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        LOG.error("recording: {} was there before Warden wrote it ({}); it is not written through and is kept as {} — "
+                + "someone with write access to the recordings directory planted it, or another process uses the "
+                + "directory; run ./warden audit verify and find out who", p,
+                Files.isSymbolicLink(aside) ? "a symbolic link to " + Files.readSymbolicLink(aside) : "not made by Warden",
+                aside);
+        return aside;
     }
 
     /** Pages already appended whose item failed later (sealing): not written twice when retried. */
@@ -491,7 +553,7 @@ public final class Recorder implements AutoCloseable {
 
     private void seal(SessionState s) throws IOException, SQLException {
         Path file = ChunkFiles.path(settings.directory(), s.instance, s.session, s.chunk);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             ch.force(true);
         }
         String hash = HexFormat.of().formatHex(s.sha.digest());
@@ -518,6 +580,7 @@ public final class Recorder implements AutoCloseable {
         s.pending = new Seal(row, d);
         s.sealed = s.chunk;
         s.chunk++;
+        s.fileCreated = false;
         s.fileLength = 0;
         s.rawFrom = rawTo;
         s.rawBytes = 0;
@@ -615,7 +678,8 @@ public final class Recorder implements AutoCloseable {
                             + ex.getMessage(), ex);
                 }
                 for (RecordingIndex.ChunkRow c : e.getValue()) {
-                    Files.deleteIfExists(settings.directory().resolve(c.path()));
+                    // the path is Warden's own naming, not the index's stored path (the index is not trusted)
+                    Files.deleteIfExists(ChunkFiles.path(settings.directory(), c.instance(), c.session(), c.chunk()));
                     index.chunkPruned(c.instance(), c.session(), c.chunk(), now);
                     pruned++;
                 }
