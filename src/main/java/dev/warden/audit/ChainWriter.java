@@ -64,11 +64,11 @@ final class ChainWriter implements Runnable {
     private final List<Checkpoint> deferredCps = new ArrayList<>();
     private long deferredBytes;
     /**
-     * Journaled blocks and checkpoints inserted into the embedded store since its file was last forced
-     * to disk. A sync that fails puts them back with the deferred ones: H2 may have lost them with the
-     * file it gives up (a reopened store was seen without the last commit before a failed sync), and
-     * the journal still holds them, so {@link #recover} inserts whatever of them the reopened store
-     * lacks.
+     * Blocks and checkpoints inserted into the embedded store since its file was last forced to disk
+     * (journaled or, without the journal, committed directly). A sync that fails puts them back with
+     * the deferred ones: H2 may have lost them with the file it gives up (a reopened store was seen
+     * without the last commit before a failed sync), so {@link #recover} inserts whatever of them the
+     * reopened store lacks.
      */
     private final List<StoreSql.BlockRow> unsyncedRows = new ArrayList<>();
     private final List<Checkpoint> unsyncedCps = new ArrayList<>();
@@ -395,9 +395,15 @@ final class ChainWriter implements Runnable {
                     throw e;
                 }
             }
-            long stored = sql.insert(conn, instanceId, records, cps);
+            List<StoreSql.BlockRow> rows = sql.blocks(instanceId, records, cps);
+            StoreSql.insertRows(conn, rows, cps);
             conn.commit();
             commits.incrementAndGet();
+            long stored = StoreSql.storedBytes(rows);
+            if (sync != null) { // kept until the next good sync, as the journaled ones are
+                unsyncedRows.addAll(rows);
+                unsyncedCps.addAll(cps);
+            }
             if (sync != null) {
                 sync.wrote();
             }

@@ -54,16 +54,6 @@ final class StoreSql {
     }
 
     /**
-     * Appends the records as blocks and the checkpoints, in the caller's transaction. Returns the
-     * stored bytes of the blocks.
-     */
-    long insert(Connection c, String instance, List<Pending> records, List<Checkpoint> cps) throws SQLException {
-        List<BlockRow> rows = blocks(instance, records, cps);
-        insertRows(c, rows, cps);
-        return storedBytes(rows);
-    }
-
-    /**
      * Encodes the records as blocks. A block ends where a checkpoint falls, so that retention (which
      * removes whole blocks up to a checkpoint) removes exactly the records before it. On the writer
      * thread only (it shares one set of buffers).
