@@ -75,9 +75,10 @@ class SyncFailureTest {
                             AuditUnavailableException.class);
                     assertThat(why.getMessage()).startsWith("auditing is unavailable");
                 }
-                Thread.sleep(1500); // the writer retries meanwhile: each reconnect finds the failing sync again
+                // the writer retries meanwhile: each reconnect finds the failing sync again, and stays down
+                await().atMost(Duration.ofSeconds(10)).until(() -> failedForces.get() >= 3);
                 assertThat(log.health().available()).isFalse();
-                assertThat(failedForces.get()).as("retries hit the failing sync").isGreaterThan(1);
+                assertThat(log.health().outages()).as("one outage, however many retries").isEqualTo(1);
             }
 
             // the store is reopened (a new file channel, without the fault) and synced: service resumes by itself
