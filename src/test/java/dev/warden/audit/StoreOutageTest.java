@@ -137,7 +137,7 @@ class StoreOutageTest {
     }
 
     /** Submits a statement as the proxy would; returns its record id if it may run, null if refused. */
-    private static String run(AuditLog log, boolean strict, String text, Set<String> refusedStrict) {
+    static String run(AuditLog log, boolean strict, String text, Set<String> refusedStrict) {
         AuditTicket t = log.statementReceived(TestStores.statement("s", Instant.now(), text), strict);
         try {
             t.durable().join();

@@ -54,7 +54,7 @@ class SyncFailureTest {
         AtomicInteger failedForces = new AtomicInteger();
         try (AuditLog log = AuditLog.open(s, Clock.systemUTC())) {
             for (int i = 0; i < 30; i++) {
-                executed.add(run(log, i % 10 == 0, "SELECT " + i, refused));
+                executed.add(StoreOutageTest.run(log, i % 10 == 0, "SELECT " + i, refused));
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> log.health().syncs() >= 1);
             long syncsBefore = log.health().syncs();
@@ -62,7 +62,7 @@ class SyncFailureTest {
             // the disk fails every sync while this connection keeps the broken store open (the writer's
             // reconnects reach the same store); closing it is the repair: the next reconnect reopens the file
             try (Connection holder = failForce(s, failedForces)) {
-                executed.add(run(log, false, "SELECT to sync", refused)); // a write makes a sync due
+                executed.add(StoreOutageTest.run(log, false, "SELECT to sync", refused)); // a write makes a sync due
                 await().atMost(Duration.ofSeconds(10)).until(() -> !log.health().available());
                 assertThat(log.health().problem()).contains("could not be forced to disk");
                 assertThat(log.health().outages()).isEqualTo(1);
@@ -93,7 +93,7 @@ class SyncFailureTest {
             assertThat(log.health().available()).isTrue();
             await().atMost(Duration.ofSeconds(10)).until(() -> log.health().syncs() > syncsBefore);
             for (int i = 0; i < 10; i++) {
-                executed.add(run(log, false, "SELECT again " + i, refused));
+                executed.add(StoreOutageTest.run(log, false, "SELECT again " + i, refused));
             }
         }
         executed.remove(null);
@@ -112,21 +112,6 @@ class SyncFailureTest {
                     AuditVerifier.Options.all());
             assertThat(r.firstProblem()).isNull();
         }
-    }
-
-    /** Submits a statement as the proxy would; its record id if it may run, null if refused. */
-    private static String run(AuditLog log, boolean strict, String text, Set<String> refused) {
-        AuditTicket t = log.statementReceived(TestStores.statement("s", Instant.now(), text), strict);
-        try {
-            t.durable().join();
-        } catch (CompletionException e) {
-            if (t.recordId() != null) {
-                refused.add(t.recordId());
-            }
-            return null;
-        }
-        t.completed(StatementOutcome.success(Instant.now(), Instant.now(), "SELECT 1", 1, 10));
-        return t.recordId();
     }
 
     /**
