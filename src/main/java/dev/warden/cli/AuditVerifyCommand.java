@@ -36,7 +36,8 @@ final class AuditVerifyCommand extends ToolCommand {
     Path bundle;
 
     @Option(names = "--recordings", description = "Recording directory to check against the audit "
-            + "(default: recording.directory of --config, when it exists).")
+            + "(default: recording.directory of --config). Missing, it fails verification when the audit records "
+            + "chunks.")
     Path recordings;
 
     private int bundle(PrintWriter out, PrintWriter err) throws Exception {
@@ -87,13 +88,19 @@ final class AuditVerifyCommand extends ToolCommand {
         Path dir = recordings != null ? recordings : store.config == null ? null
                 : dev.warden.config.RecordingSection.fromConfigFile(store.config).directory();
         boolean recOk = true;
-        if (dir != null && java.nio.file.Files.isDirectory(dir)) {
+        // a missing directory is checked too: it is a problem when the chain records chunks (RecordingVerifier)
+        if (dir != null) {
             dev.warden.recording.RecordingVerifier.Report rr;
             try (Connection c = store.connect()) {
                 rr = dev.warden.recording.RecordingVerifier.verify(c, dir);
             }
             recOk = rr.ok();
-            (recOk ? out : err).println((recOk ? "ok: " : "FAILED: ") + rr.summary());
+            if (rr.ok() && !java.nio.file.Files.isDirectory(dir)) {
+                out.println("ok: recordings: no recording directory at " + dev.warden.recording.ChunkFiles.printable(dir)
+                        + " and no recorded chunk in the audit");
+            } else {
+                (recOk ? out : err).println((recOk ? "ok: " : "FAILED: ") + rr.summary());
+            }
         }
         return r.ok() && recOk ? 0 : 1;
     }

@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code ./warden replay}: list recorded sessions, replay one as psql showed it, dump its wire messages, export it. */
 @Command(name = "replay", description = "List recorded sessions, replay one as the client saw it, or export it as a "
-        + "verifiable bundle. Exit status 0 on success, 2 when it could not be done.")
+        + "verifiable bundle. Exit status 0 on success, 1 when a chunk was withheld because its file is not the one "
+        + "the audit attests (modified or misattributed; see warden audit verify), 2 when it could not be done.")
 final class ReplayCommand implements Callable<Integer> {
     @Mixin
     AuditCommand.StoreOptions store = new AuditCommand.StoreOptions();
@@ -93,7 +94,8 @@ final class ReplayCommand implements Callable<Integer> {
                 }
                 RecordingIndex.SessionRow row = index.session(session);
                 if (row == null) {
-                    err.println("warden replay: no recorded session " + session + " (see --list)");
+                    err.println("warden replay: no recorded session " + dev.warden.recording.ChunkFiles.printable(session)
+                            + " (see --list)");
                     err.flush();
                     return 2;
                 }
@@ -110,6 +112,7 @@ final class ReplayCommand implements Callable<Integer> {
                 }
                 if (raw) {
                     long[] start = {0};
+                    int[] withheld = {0};
                     reader.read(row, new RecordingReader.Sink() {
                         @Override
                         public void accept(Entry e) {
@@ -128,19 +131,36 @@ final class ReplayCommand implements Callable<Integer> {
                         public void unattested(RecordingIndex.ChunkRow chunk, String why) {
                             out.println("UNATTESTED: " + why);
                         }
+
+                        @Override
+                        public void withheld(RecordingIndex.ChunkRow chunk, String why) {
+                            withheld[0]++;
+                            missing(chunk, why);
+                        }
                     });
                     out.flush();
-                    return 0;
+                    return withheld(withheld[0], err);
                 }
                 Transcript t = reader.transcript(row, rows);
                 new TerminalRenderer(out, parseSpeed(speed)).render(t.steps(), from);
-                return 0;
+                return withheld(t.withheld(), err);
             }
         } catch (Exception e) {
-            err.println("warden replay: " + e.getMessage());
+            err.println("warden replay: " + dev.warden.recording.ChunkFiles.printable(e.getMessage()));
             err.flush();
             return 2;
         }
+    }
+
+    /** Exit status 1 when a chunk was withheld (modified or misattributed), else 0. */
+    private int withheld(int chunks, PrintWriter err) {
+        if (chunks == 0) {
+            return 0;
+        }
+        err.println("warden replay: " + chunks + " chunk(s) of session " + dev.warden.recording.ChunkFiles.printable(session) + " not shown: "
+                + "not the file the audit attests (modified or misattributed) — run warden audit verify");
+        err.flush();
+        return 1;
     }
 
     private int list(RecordingIndex index, PrintWriter out) throws Exception {

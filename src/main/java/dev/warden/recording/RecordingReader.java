@@ -2,6 +2,7 @@ package dev.warden.recording;
 
 import dev.warden.audit.RecordScan;
 import dev.warden.audit.StoredRecord;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -19,8 +20,10 @@ import java.util.function.Consumer;
 /**
  * Reads a recorded session back: its chunks in order from the recording directory, through the
  * index. The index is not trusted, so each chunk is checked against the audit record the index points
- * to (in the same control store) before it is shown: a chunk whose file does not match that record's
- * SHA-256, or whose record is not that chunk's, is not shown; one whose record is not in the store
+ * to (in the same control store) before it is shown: the file is read once into memory (a regular file,
+ * not through a symbolic link, at most the size its record states), and only those bytes are hashed and
+ * then parsed. A chunk whose bytes do not match that record's SHA-256, or whose record is not that
+ * chunk's, is not shown ({@link Sink#withheld}); one whose record is not in the store
  * (not stored yet by a running Warden, or removed by the audit's retention) is shown after a warning.
  * Pruned, missing and unsealed chunks are reported to the caller rather than skipped silently.
  */
@@ -35,6 +38,15 @@ public final class RecordingReader {
          * store): the caller must mark them. By default they are reported as missing, i.e. not trusted.
          */
         default void unattested(RecordingIndex.ChunkRow chunk, String why) {
+            missing(chunk, why);
+        }
+
+        /**
+         * A chunk that is not shown because its file is not the one the audit attests: modified (its SHA-256
+         * or size differs from its record's, or it is not a regular file) or misattributed (the index names
+         * another chunk's record). By default reported as missing; replay exits 1 when there was one.
+         */
+        default void withheld(RecordingIndex.ChunkRow chunk, String why) {
             missing(chunk, why);
         }
     }
@@ -69,70 +81,78 @@ public final class RecordingReader {
                             + c.pruned());
                     continue;
                 }
-                Path f = directory.resolve(c.path());
-                if (!Files.exists(f)) {
-                    sink.missing(c, "chunk " + c.chunk() + " (" + c.messages() + " messages) is missing from "
-                            + directory);
-                    continue;
-                }
-                String hash;
-                try {
-                    hash = ChunkFiles.sha256(f);
-                } catch (IOException e) {
-                    sink.missing(c, "chunk " + c.chunk() + " cannot be read: " + e.getMessage());
-                    continue;
-                }
-                Doubt doubt = attestation(audit, s, c, f, hash);
-                if (doubt != null && !doubt.show()) {
-                    sink.missing(c, doubt.why());
-                    continue;
-                }
-                if (doubt != null) {
-                    sink.unattested(c, doubt.why());
-                }
-                try {
-                    ChunkFiles.read(f, sink);
-                } catch (IOException | RuntimeException e) {
-                    sink.missing(c, "chunk " + c.chunk() + " cannot be read: " + e.getMessage());
-                }
+                chunk(audit, s, c, sink);
             }
         }
         unsealed(s, indexed, last, sink);
     }
 
-    /** Why a chunk is not attested, and whether it may still be shown (marked) or not at all. */
-    private record Doubt(boolean show, String why) {
-    }
-
-    /** Null when the audit record the index names is this chunk's and has the file's SHA-256. */
-    private static Doubt attestation(Connection audit, RecordingIndex.SessionRow s, RecordingIndex.ChunkRow c, Path f,
-                                      String hash) throws SQLException {
-        String what = "chunk " + c.chunk() + " (file " + f + ")";
+    /**
+     * One chunk: its audit record first, then the file read once into memory (a regular file only, at most
+     * the size its record states), hashed, and parsed from those very bytes only if they are attested.
+     */
+    private void chunk(Connection audit, RecordingIndex.SessionRow s, RecordingIndex.ChunkRow c, Sink sink)
+            throws SQLException {
+        Path f = directory.resolve(c.path());
+        String what = "chunk " + c.chunk() + " (file " + printable(f) + ")";
         StoredRecord r = c.auditSeq() > 0 ? RecordScan.at(audit, c.instance(), c.auditSeq()) : null;
-        if (r == null) {
-            return new Doubt(true, what + ": its audit record " + (c.auditSeq() > 0 ? "#" + c.auditSeq() + " " : "")
+        Map<String, Object> p = null;
+        if (r != null) {
+            try {
+                p = r.payload();
+            } catch (RuntimeException e) {
+                p = Map.of();
+            }
+            boolean thisChunk = "recording".equals(r.type()) && "chunk".equals(p.get("event"))
+                    && s.session().equals(String.valueOf(p.get("session")))
+                    && p.get("chunk") instanceof Number n && n.intValue() == c.chunk();
+            if (!thisChunk) {
+                sink.withheld(c, what + " is not attested by the audit: the index names audit record #" + c.auditSeq()
+                        + ", which is not this chunk's record — the index was altered; not shown (warden audit verify)");
+                return;
+            }
+        }
+        // the size the audit states (the index's when there is no record: it only bounds what is read)
+        long max = p != null && p.get("bytes") instanceof Number b ? b.longValue() : c.bytes() > 0 ? c.bytes() : -1;
+        byte[] bytes;
+        try {
+            bytes = ChunkFiles.readOnce(f, max);
+        } catch (ChunkFiles.NotAChunkFile e) {
+            sink.withheld(c, what + (e.tooLarge() && p != null ? " does not match the SHA-256 in its audit record #"
+                    + c.auditSeq() + " — modified after it was sealed; not shown (" + printable(e.getMessage())
+                    + "; warden audit verify)"
+                    : e.tooLarge() ? ": not the chunk the index describes (" + printable(e.getMessage()) + "); not "
+                    + "shown (warden audit verify)"
+                    : " " + printable(e.getMessage()) + "; not shown (warden audit verify)"));
+            return;
+        } catch (IOException e) {
+            sink.missing(c, "chunk " + c.chunk() + " cannot be read: " + printable(e.getMessage()));
+            return;
+        }
+        if (bytes == null) {
+            sink.missing(c, "chunk " + c.chunk() + " (file " + printable(f) + ", " + c.messages() + " messages) is missing "
+                    + "— deleted or moved (warden audit verify)");
+            return;
+        }
+        if (p == null) {
+            sink.unattested(c, what + ": its audit record " + (c.auditSeq() > 0 ? "#" + c.auditSeq() + " " : "")
                     + "is not in the audit store — not stored yet (a running Warden stores records once per "
                     + "audit.syncInterval) or removed by the audit's retention; what follows up to the next chunk "
                     + "cannot be checked against the audit (warden audit verify)");
-        }
-        Map<String, Object> p;
-        try {
-            p = r.payload();
-        } catch (RuntimeException e) {
-            p = Map.of();
-        }
-        boolean thisChunk = "recording".equals(r.type()) && "chunk".equals(p.get("event"))
-                && s.session().equals(String.valueOf(p.get("session")))
-                && p.get("chunk") instanceof Number n && n.intValue() == c.chunk();
-        if (!thisChunk) {
-            return new Doubt(false, what + " is not attested by the audit: the index names audit record #" + c.auditSeq()
-                    + ", which is not this chunk's record — the index was altered; not shown (warden audit verify)");
-        }
-        if (!hash.equals(p.get("sha256"))) {
-            return new Doubt(false, what + " does not match the SHA-256 in its audit record #" + c.auditSeq() + " — modified "
+        } else if (!ChunkFiles.sha256(bytes).equals(p.get("sha256"))) {
+            sink.withheld(c, what + " does not match the SHA-256 in its audit record #" + c.auditSeq() + " — modified "
                     + "after it was sealed; not shown (warden audit verify)");
+            return;
         }
-        return null;
+        try {
+            ChunkFiles.read(new ByteArrayInputStream(bytes), sink);
+        } catch (IOException | RuntimeException e) {
+            sink.missing(c, "chunk " + c.chunk() + " cannot be read: " + printable(e.getMessage()));
+        }
+    }
+
+    private static String printable(Object text) {
+        return ChunkFiles.printable(text);
     }
 
     /** Chunk files of the session on disk that the index does not list: never sealed, so never shown. */
@@ -160,7 +180,7 @@ public final class RecordingReader {
                 continue;
             }
             sink.missing(new RecordingIndex.ChunkRow(s.instance(), s.session(), n, dir.relativize(f).toString(), last,
-                    last, 0, 0, 0, 0, null, 0, 0, 0, null), "chunk " + n + " (file " + f + ") is not sealed: it is being "
+                    last, 0, 0, 0, 0, null, 0, 0, 0, null), "chunk " + n + " (file " + printable(f) + ") is not sealed: it is being "
                     + "written (the session is still running), or an unclean stop left it, or it was planted — not "
                     + "attested by the audit, not shown (warden audit verify)");
         }
@@ -184,6 +204,11 @@ public final class RecordingReader {
             @Override
             public void unattested(RecordingIndex.ChunkRow chunk, String why) {
                 t.unattested(micros(chunk.first()), why);
+            }
+
+            @Override
+            public void withheld(RecordingIndex.ChunkRow chunk, String why) {
+                t.withheld(micros(chunk.first()), why);
             }
         });
         t.finish();

@@ -4,6 +4,7 @@ import dev.warden.audit.RecordScan;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -24,8 +25,14 @@ import java.util.regex.Pattern;
  * has shown that the records themselves are intact.
  *
  * <ul>
+ *   <li>The directory: when the chain records chunks, a missing recording directory (removed, renamed,
+ *       or the configuration points elsewhere) or something else in its place is a problem.</li>
  *   <li>From the records to the files: every sealed chunk named by a "recording" record must exist and
- *       hash to the SHA-256 in that record, unless a prune record of its session names it.</li>
+ *       hash to the SHA-256 in that record, unless a prune record of its session names it. The file is
+ *       read as replay reads it ({@link ChunkFiles#readOnce}): a regular file, not through a symbolic
+ *       link, at most the size its record states — a pipe or a link to an endless file is a problem, not
+ *       a hang. A file still at a pruned number is hashed too: matching its record it is listed
+ *       ({@link Report#prunedOnDisk()}), otherwise (or without a chunk record) it is a problem.</li>
  *   <li>The numbering: the recorder seals a session's chunks 1, 2, 3, … in order and has each one's
  *       record durable before it writes the next, so a number missing below a recorded one is a lost
  *       record — unless a prune record names it, or the audit's own retention removed the oldest
@@ -54,8 +61,11 @@ public final class RecordingVerifier {
      * @param unsealed chunk files that were never sealed and so are not attested — the open chunk of a running
      *                 session, or what an unclean stop left; listed, not a failure
      * @param gaps     messages the recorder marked as dropped
+     * @param prunedOnDisk chunks a prune record names whose file is still on disk and matches its chunk record
+     *                 (the prune record is written before the files are deleted); listed, not a failure
      */
-    public record Report(long chunks, long pruned, List<String> problems, List<String> unsealed, List<String> gaps) {
+    public record Report(long chunks, long pruned, List<String> problems, List<String> unsealed, List<String> gaps,
+                         List<String> prunedOnDisk) {
         public boolean ok() {
             return problems.isEmpty();
         }
@@ -70,6 +80,9 @@ public final class RecordingVerifier {
             }
             for (String u : unsealed) {
                 b.append("\n  unsealed — ").append(u);
+            }
+            for (String d : prunedOnDisk) {
+                b.append("\n  pruned but still on disk — ").append(d);
             }
             for (String g : gaps) {
                 b.append("\n  gap — ").append(g);
@@ -175,8 +188,10 @@ public final class RecordingVerifier {
 
         List<String> unsealed = new ArrayList<>();
         List<String> gaps = new ArrayList<>();
+        List<String> prunedOnDisk = new ArrayList<>();
         long checked = 0;
         long prunedCount = 0;
+        boolean present = directory(directory, sessions, problems);
         for (Session s : sessions.values()) {
             for (Map.Entry<Integer, Map<String, Object>> e : s.chunks.entrySet()) {
                 Map<String, Object> p = e.getValue();
@@ -187,29 +202,105 @@ public final class RecordingVerifier {
                     gaps.add(where + ": " + dm + " message(s), " + p.get("droppedBytes") + " bytes not recorded — the "
                             + "recorder could not keep up");
                 }
-                if (s.pruned.contains(chunk)) {
+                boolean pruned = s.pruned.contains(chunk);
+                if (pruned) {
                     prunedCount++;
+                }
+                if (!present) {
                     continue;
+                }
+                if (!pruned) {
+                    checked++;
                 }
                 Path f = ChunkFiles.path(directory, s.instance, s.id, chunk);
-                checked++;
-                if (!Files.exists(f)) {
-                    problems.add(where + ": file " + f + " is missing — deleted");
-                    continue;
-                }
+                long max = p.get("bytes") instanceof Number b ? b.longValue() : -1;
+                byte[] bytes;
                 try {
-                    String h = ChunkFiles.sha256(f);
-                    if (!h.equals(p.get("sha256"))) {
-                        problems.add(where + ": file " + f + " does not match the SHA-256 in the audit — modified");
-                    }
+                    bytes = ChunkFiles.readOnce(f, max);
+                } catch (ChunkFiles.NotAChunkFile ex) {
+                    problems.add(where + ": file " + f + (ex.tooLarge() ? " does not match the SHA-256 in the audit — "
+                            + "modified (" + ex.getMessage() + ")" : " " + ex.getMessage())
+                            + (pruned ? " (and a prune record names the chunk: its file should be gone)" : ""));
+                    continue;
                 } catch (IOException ex) {
                     problems.add(where + ": file " + f + " cannot be read: " + ex.getMessage());
+                    continue;
+                }
+                if (bytes == null) {
+                    if (!pruned) {
+                        problems.add(where + ": file " + f + " is missing — deleted");
+                    }
+                    continue;
+                }
+                boolean matches = ChunkFiles.sha256(bytes).equals(p.get("sha256"));
+                if (pruned && matches) {
+                    prunedOnDisk.add(where + ": file " + f + " matches its audit record, but a prune record names the "
+                            + "chunk: its deletion did not happen or failed — delete it, or keep it knowing the audit "
+                            + "says it was pruned");
+                } else if (!matches) {
+                    problems.add(where + ": file " + f + " does not match the SHA-256 in the audit — modified"
+                            + (pruned ? " (and a prune record names the chunk: its file should be gone)" : ""));
+                }
+            }
+            if (present) {
+                // a pruned number whose chunk record is not in the chain (the audit's retention removed it):
+                // nothing to check a file there against
+                for (int n : s.pruned) {
+                    if (s.chunks.containsKey(n)) {
+                        continue;
+                    }
+                    Path f = ChunkFiles.path(directory, s.instance, s.id, n);
+                    if (Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
+                        problems.add("session " + s.id + " chunk " + n + " (instance " + s.instance + "), file " + f
+                                + ": a prune record names the chunk and no chunk record of it is in the audit, so the "
+                                + "file cannot be checked — not attested. Replay must not be trusted with it; keep it "
+                                + "as evidence outside the recording directory");
+                    }
                 }
             }
             holes(s, chains.get(s.instance), directory, problems);
         }
-        files(directory, sessions, chains, now, problems, unsealed);
-        return new Report(checked, prunedCount, problems, unsealed, gaps);
+        if (present) {
+            files(directory, sessions, chains, now, problems, unsealed);
+        }
+        return new Report(checked, prunedCount, printable(problems), printable(unsealed), printable(gaps),
+                printable(prunedOnDisk));
+    }
+
+    /**
+     * Whether {@code directory} is there to check. A missing directory, or something else at its path, is a
+     * problem when the chain records chunks (it was removed or renamed, or the configuration points elsewhere);
+     * a missing directory is fine when nothing was ever recorded.
+     */
+    private static boolean directory(Path directory, Map<String, Session> sessions, List<String> problems) {
+        if (Files.isDirectory(directory)) {
+            return true;
+        }
+        long chunks = 0;
+        long pruned = 0;
+        long recorded = 0;
+        for (Session s : sessions.values()) {
+            chunks += s.chunks.size();
+            pruned += s.pruned.size();
+            recorded += s.chunks.isEmpty() && s.pruned.isEmpty() ? 0 : 1;
+        }
+        boolean exists = Files.exists(directory, LinkOption.NOFOLLOW_LINKS);
+        if (exists) {
+            problems.add("recording directory " + directory + " is not a directory" + (chunks + pruned > 0 ? ", but the "
+                    + "audit records " + chunks + " chunk(s) of " + recorded + " session(s), which cannot be checked"
+                    : "") + " — find out what replaced it; put the recording directory back there, or give its place "
+                    + "with --recordings DIR");
+        } else if (chunks + pruned > 0) {
+            problems.add("recording directory " + directory + " does not exist, but the audit records " + chunks
+                    + " chunk(s) of " + recorded + " session(s) (" + pruned + " pruned by retention) — it was removed "
+                    + "or renamed, or recording.directory points elsewhere: restore it, or give its place with "
+                    + "--recordings DIR");
+        }
+        return false;
+    }
+
+    private static List<String> printable(List<String> lines) {
+        return lines.stream().map(ChunkFiles::printable).toList();
     }
 
     /** Numbers below the session's last recorded chunk that neither a chunk record nor a prune record names. */
@@ -229,7 +320,7 @@ public final class RecordingVerifier {
                 StringBuilder files = new StringBuilder();
                 for (int k = from; k <= to; k++) {
                     Path f = ChunkFiles.path(directory, s.instance, s.id, k);
-                    if (Files.exists(f)) {
+                    if (Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
                         files.append(files.isEmpty() ? "" : ", ").append(f);
                     }
                 }
@@ -247,9 +338,6 @@ public final class RecordingVerifier {
     /** Every file under the directory must be a chunk the audit attests, or a session's unsealed last chunk. */
     private static void files(Path directory, Map<String, Session> sessions, Map<String, Chain> chains, Instant now,
                               List<String> problems, List<String> unsealed) {
-        if (!Files.isDirectory(directory)) {
-            return;
-        }
         // directory names are ChunkFiles.safe(id): map them back to the sessions the chain knows
         Map<String, List<Session>> byDir = new HashMap<>();
         java.util.Set<String> instanceDirs = new java.util.HashSet<>();
@@ -261,13 +349,14 @@ public final class RecordingVerifier {
         }
         String layout = "Warden writes only <instance>/<session>/NNNNNN.wrc there";
         for (Path inst : list(directory, problems)) {
-            if (!Files.isDirectory(inst)) {
-                problems.add("file " + inst + " is not Warden's: " + layout + " — find out who put it there");
+            if (!Files.isDirectory(inst, LinkOption.NOFOLLOW_LINKS)) {
+                problems.add(kind(inst) + " " + inst + " is not Warden's: " + layout + " — find out who put it there");
                 continue;
             }
             for (Path sess : list(inst, problems)) {
-                if (!Files.isDirectory(sess)) {
-                    problems.add("file " + sess + " is not Warden's: " + layout + " — find out who put it there");
+                if (!Files.isDirectory(sess, LinkOption.NOFOLLOW_LINKS)) {
+                    problems.add(kind(sess) + " " + sess + " is not Warden's: " + layout + " — find out who put it "
+                            + "there");
                     continue;
                 }
                 String dirKey = inst.getFileName() + "/" + sess.getFileName();
@@ -275,8 +364,8 @@ public final class RecordingVerifier {
                 for (Path f : list(sess, problems)) {
                     Matcher m = CHUNK_NAME.matcher(f.getFileName().toString());
                     int n = m.matches() ? Integer.parseInt(m.group(1)) : -1;
-                    if (n <= 0 || !Files.isRegularFile(f) || !ChunkFiles.chunkName(n).equals(f.getFileName().toString())) {
-                        problems.add("file " + f + " is not Warden's: " + layout + " — find out who put it there");
+                    if (n <= 0 || !ChunkFiles.chunkName(n).equals(f.getFileName().toString())) {
+                        problems.add(kind(f) + " " + f + " is not Warden's: " + layout + " — find out who put it there");
                         continue;
                     }
                     Session s = null;
@@ -287,7 +376,12 @@ public final class RecordingVerifier {
                         }
                     }
                     if (s != null) {
-                        continue; // checked from its record above
+                        continue; // checked from its record above (a symbolic link or a pipe there too)
+                    }
+                    if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+                        problems.add(kind(f) + " " + f + " is not Warden's: " + layout + " (regular files) — find out "
+                                + "who put it there");
+                        continue;
                     }
                     if (candidates.isEmpty()) {
                         problems.add("file " + f + ": not attested by the audit — planted, or its session's records "
@@ -339,6 +433,18 @@ public final class RecordingVerifier {
                     : "Warden has stopped cleanly since the session ran, sealing every chunk (" + afterLast + ")")
                     + ". Replay must not be trusted with it; keep it as evidence outside the recording directory");
         }
+    }
+
+    /** "file", "symbolic link", "directory" or "special file (pipe, socket or device)": what is at {@code p}. */
+    private static String kind(Path p) {
+        if (Files.isSymbolicLink(p)) {
+            return "symbolic link";
+        }
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            return "directory";
+        }
+        return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)
+                ? "file" : "special file (pipe, socket or device)";
     }
 
     private static List<Path> list(Path dir, List<String> problems) {

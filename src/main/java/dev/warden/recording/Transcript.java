@@ -41,6 +41,7 @@ public final class Transcript {
     private long copyBytes;
     private long copyLines;
     private int lastStatement = -1;
+    private int withheld;
 
     public Transcript(int maxRows) {
         this.maxRows = Math.max(0, maxRows);
@@ -88,6 +89,20 @@ public final class Transcript {
     public void unattested(long at, String why) {
         flushResult(at);
         add("unattested", at, why, null, null, null, 0, null, null, null, true);
+    }
+
+    /**
+     * A chunk not shown because it is not the one the audit attests (modified, or misattributed by the
+     * index): a gap, counted by {@link #withheld()}.
+     */
+    public void withheld(long at, String why) {
+        withheld++;
+        missing(at, why);
+    }
+
+    /** How many chunks {@link #withheld(long, String)} left out: replay exits 1 when there was one. */
+    public int withheld() {
+        return withheld;
     }
 
     public void finish() {

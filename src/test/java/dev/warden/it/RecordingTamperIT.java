@@ -2,6 +2,7 @@ package dev.warden.it;
 
 import static dev.warden.it.RecordingIT.cli;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.awaitility.Awaitility.await;
 
 import dev.warden.audit.RecordingEvent;
@@ -30,6 +31,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -54,6 +56,9 @@ class RecordingTamperIT {
     static Path recordings;
     static String session;
     static List<Path> chunks;
+    /** A second genuine session, whose chunks are planted in the first one's place. */
+    static String other;
+    static List<Path> otherChunks;
 
     @BeforeAll
     static void start() throws Exception {
@@ -69,6 +74,10 @@ class RecordingTamperIT {
         session = recordedSession(gw, "genuine-marker");
         chunks = chunkFiles(recordings, session);
         assertThat(chunks).as("a session of several chunks").hasSizeGreaterThanOrEqualTo(3);
+        other = recordedSession(gw, "other-marker");
+        otherChunks = chunkFiles(recordings, other);
+        assertThat(other).isNotEqualTo(session);
+        assertThat(otherChunks).hasSizeGreaterThanOrEqualTo(2);
         gw.gateway().audit().flushToStore().get(10, TimeUnit.SECONDS);
     }
 
@@ -176,9 +185,17 @@ class RecordingTamperIT {
             assertThat(rows(steps)).isLessThan(genuineRows);
             String[] out = cli("replay", session, "--config", config.toString());
             assertThat(out[0]).contains("[Warden] GAP: chunk 2", "modified after it was sealed; not shown");
+            assertThat(out[2]).as("a withheld chunk fails the replay").isEqualTo("1");
+            assertThat(out[1]).contains("1 chunk(s) of session " + session + " not shown", "warden audit verify");
+            String[] raw = cli("replay", session, "--config", config.toString(), "--raw");
+            assertThat(raw[0]).contains("GAP: chunk 2", "modified after it was sealed");
+            assertThat(raw[2]).isEqualTo("1");
         } finally {
             Files.write(chunks.get(1), original);
         }
+        String[] whole = cli("replay", session, "--config", config.toString());
+        assertThat(whole[2]).as(whole[1]).isEqualTo("0");
+        assertThat(whole[0]).contains("genuine-marker-5").doesNotContain("GAP");
 
         // a planted session made visible to replay by forged index rows (the index is not trusted)
         String forged = "forged-replay-0001";
@@ -200,6 +217,9 @@ class RecordingTamperIT {
             assertThat(steps).noneMatch(s -> s.kind().equals("statement") || s.kind().equals("result"));
             assertThat(steps).anyMatch(s -> s.kind().equals("gap") && s.text().contains("not attested by the audit")
                     && s.text().contains("#" + genuine1.auditSeq()) && s.text().contains("not shown"));
+            String[] misattributed = cli("replay", forged, "--config", config.toString());
+            assertThat(misattributed[2]).as("a misattributed chunk fails the replay").isEqualTo("1");
+            assertThat(misattributed[0]).contains("the index was altered; not shown").doesNotContain("genuine-marker");
 
             // pointing at no record at all: shown only under a warning that it is not attested
             exec(c, "UPDATE recording_chunk SET audit_seq = 999999999 WHERE session_id = ?", forged);
@@ -212,6 +232,7 @@ class RecordingTamperIT {
             assertThat(steps.get(warning).text()).contains("#999999999", "is not in the audit store");
             String[] out = cli("replay", forged, "--config", config.toString());
             assertThat(out[0]).contains("[Warden] UNATTESTED: chunk 1 (file " + planted);
+            assertThat(out[2]).as("shown under a warning, not withheld").isEqualTo("0");
             String[] raw = cli("replay", forged, "--config", config.toString(), "--raw");
             assertThat(raw[0]).contains("UNATTESTED: chunk 1");
         } finally {
@@ -227,6 +248,231 @@ class RecordingTamperIT {
 
     @Test
     @Order(3)
+    void aSymbolicLinkOrAPipeInAChunksPlaceFailsVerificationWithoutHangingAndIsNotReplayed() throws Exception {
+        Path genuine = chunks.get(1);
+        byte[] original = Files.readAllBytes(genuine);
+        try {
+            // a symbolic link to another session's genuine chunk: a valid chunk, not this one
+            Files.delete(genuine);
+            Files.createSymbolicLink(genuine, otherChunks.get(1));
+            String[] bad = assertTimeoutPreemptively(Duration.ofSeconds(60), RecordingTamperIT::verify);
+            assertThat(bad[2]).as(bad[0]).isEqualTo("1");
+            assertThat(bad[1]).contains("session " + session + " chunk 2", genuine.toString(), "is a symbolic link to "
+                    + otherChunks.get(1), "not a chunk file", "not read");
+            String[] replay = cli("replay", session, "--config", config.toString());
+            assertThat(replay[2]).isEqualTo("1");
+            assertThat(replay[0]).contains("[Warden] GAP: chunk 2 (file " + genuine + ") is a symbolic link",
+                    "not shown").doesNotContain("other-marker");
+
+            // a symbolic link to an endless file must not hang either
+            Files.delete(genuine);
+            Files.createSymbolicLink(genuine, Path.of("/dev/zero"));
+            bad = assertTimeoutPreemptively(Duration.ofSeconds(60), RecordingTamperIT::verify);
+            assertThat(bad[2]).isEqualTo("1");
+            assertThat(bad[1]).contains(genuine.toString(), "is a symbolic link to /dev/zero");
+            replay = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                    () -> cli("replay", session, "--config", config.toString(), "--raw"));
+            assertThat(replay[2]).isEqualTo("1");
+            assertThat(replay[0]).contains("GAP: chunk 2", "is a symbolic link to /dev/zero");
+            Files.delete(genuine);
+
+            // a symbolic link where the session's next chunk would be written is not an unsealed chunk
+            Path next = genuine.resolveSibling(ChunkName.of(chunks.size() + 1));
+            Files.createSymbolicLink(next, otherChunks.get(0));
+            Files.write(genuine, original);
+            bad = verify();
+            assertThat(bad[2]).isEqualTo("1");
+            assertThat(bad[1]).contains("symbolic link " + next + " is not Warden's");
+            assertThat(bad[0]).doesNotContain("unsealed");
+            Files.delete(next);
+            Files.delete(genuine);
+
+            // a pipe: a second reader of it would get whatever its writer chose to serve
+            Process mkfifo;
+            try {
+                mkfifo = new ProcessBuilder("mkfifo", genuine.toString()).redirectErrorStream(true).start();
+            } catch (IOException e) {
+                mkfifo = null;
+            }
+            Assumptions.assumeTrue(mkfifo != null && mkfifo.waitFor(10, TimeUnit.SECONDS) && mkfifo.exitValue() == 0,
+                    "mkfifo is not available");
+            bad = assertTimeoutPreemptively(Duration.ofSeconds(60), RecordingTamperIT::verify);
+            assertThat(bad[2]).isEqualTo("1");
+            assertThat(bad[1]).contains("session " + session + " chunk 2", genuine.toString(),
+                    "is not a regular file (a pipe, socket or device)");
+            replay = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                    () -> cli("replay", session, "--config", config.toString()));
+            assertThat(replay[2]).isEqualTo("1");
+            assertThat(replay[0]).contains("[Warden] GAP: chunk 2 (file " + genuine + ") is not a regular file",
+                    "not shown");
+            RecordingReader reader = new RecordingReader(gw.gateway().recorder().index(), recordings);
+            List<Step> steps = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                    () -> reader.transcript(reader.session(session), 5).steps());
+            assertThat(steps).anyMatch(st -> st.kind().equals("gap") && st.text().contains("is not a regular file"));
+        } finally {
+            Files.deleteIfExists(genuine);
+            Files.write(genuine, original);
+        }
+        assertThat(verify()[2]).isEqualTo("0");
+    }
+
+    @Test
+    @Order(4)
+    void aRecordingDirectoryThatIsGoneFailsVerificationWhenTheAuditRecordsChunks() throws Exception {
+        Path moved = recordings.resolveSibling("recordings-moved");
+        Files.move(recordings, moved);
+        try {
+            String[] bad = verify();
+            assertThat(bad[2]).as(bad[0]).isEqualTo("1");
+            assertThat(bad[1]).contains("FAILED: recordings: 1 problem(s)", "recording directory " + recordings
+                    + " does not exist, but the audit records", "restore it, or give its place with --recordings DIR");
+            String[] given = cli("audit", "verify", "--config", config.toString(), "--recordings",
+                    dir.resolve("nowhere").toString());
+            assertThat(given[2]).isEqualTo("1");
+            assertThat(given[1]).contains("recording directory " + dir.resolve("nowhere") + " does not exist");
+            String[] there = cli("audit", "verify", "--config", config.toString(), "--recordings", moved.toString());
+            assertThat(there[2]).as(there[1]).isEqualTo("0");
+
+            Files.writeString(recordings, "not a directory");
+            bad = verify();
+            assertThat(bad[2]).isEqualTo("1");
+            assertThat(bad[1]).contains("recording directory " + recordings + " is not a directory");
+            Files.delete(recordings);
+        } finally {
+            Files.deleteIfExists(recordings);
+            Files.move(moved, recordings);
+        }
+        assertThat(verify()[2]).isEqualTo("0");
+
+        // nothing recorded and no directory: nothing to check
+        Path home = Files.createDirectories(dir.resolve("unrecorded"));
+        Path key = home.resolve("signing-key.pem");
+        SigningKeys.generate(key);
+        Path rec = home.resolve("recordings");
+        TestGateway.Builder b = TestGateway.builder()
+                .audit("  store: " + home.resolve("audit") + "\n  signingKey: " + key + "\n")
+                .recording("  directory: " + rec + "\n");
+        Path cfg = home.resolve("warden.yaml");
+        try (TestGateway g = b.start()) {
+            Files.writeString(cfg, b.yaml(g.port()));
+            g.gateway().audit().flushToStore().get(10, TimeUnit.SECONDS);
+        }
+        if (Files.isDirectory(rec)) {
+            try (Stream<Path> st = Files.list(rec)) {
+                assertThat(st).as("nothing recorded").isEmpty();
+            }
+            Files.delete(rec);
+        }
+        String[] ok = cli("audit", "verify", "--config", cfg.toString());
+        assertThat(ok[2]).as(ok[1]).isEqualTo("0");
+        assertThat(ok[0]).contains("no recording directory at " + rec + " and no recorded chunk in the audit");
+    }
+
+    @Test
+    @Order(5)
+    void aFileAtAPrunedChunkNumberIsCheckedAgainstItsRecord() throws Exception {
+        // the chain of its own gateway: records cannot be taken back out of a chain
+        Path rec = dir.resolve("pruned-recordings");
+        Path audit = dir.resolve("pruned-audit");
+        try (TestGateway g = TestGateway.builder().audit("  store: " + audit + "\n")
+                .recording("  directory: " + rec + "\n").start()) {
+            String instance = g.gateway().audit().instanceId();
+            String pruned = "pruned-session-0001";
+            // chunks 1 and 2 recorded (files on disk matching their records), then a prune record names 1, 2 and 3
+            // (3's chunk record is not in the chain: the audit's retention could have removed it)
+            for (int n : new int[] {1, 2}) {
+                Path f = ChunkFiles.path(rec, instance, pruned, n);
+                Files.createDirectories(f.getParent());
+                Files.copy(chunks.get(n - 1), f);
+                Map<String, Object> d = new TreeMap<>();
+                d.put("chunk", (long) n);
+                d.put("sha256", ChunkFiles.sha256(f));
+                d.put("bytes", Files.size(f));
+                g.gateway().audit().recordingEvent(new RecordingEvent("chunk", Instant.now(), pruned, "app", d))
+                        .get(10, TimeUnit.SECONDS);
+            }
+            Map<String, Object> d = new TreeMap<>();
+            d.put("chunks", List.of(1L, 2L, 3L));
+            d.put("retention", "P1D");
+            d.put("cutoff", Instant.now());
+            g.gateway().audit().recordingEvent(new RecordingEvent("prune", Instant.now(), pruned, "app", d))
+                    .get(10, TimeUnit.SECONDS);
+            g.gateway().audit().flushToStore().get(10, TimeUnit.SECONDS);
+            Path one = ChunkFiles.path(rec, instance, pruned, 1);
+            Path two = ChunkFiles.path(rec, instance, pruned, 2);
+            Path three = ChunkFiles.path(rec, instance, pruned, 3);
+            try (Connection c = DriverManager.getConnection("jdbc:h2:file:" + audit, "sa", "")) {
+                // the files the prune did not delete, as they were sealed: listed, not a failure
+                RecordingVerifier.Report r = RecordingVerifier.verify(c, rec);
+                assertThat(r.ok()).as(r.summary()).isTrue();
+                assertThat(r.pruned()).isEqualTo(2);
+                assertThat(r.prunedOnDisk()).hasSize(2);
+                assertThat(r.prunedOnDisk().get(0)).contains("session " + pruned + " chunk 1", one.toString(),
+                        "matches its audit record", "a prune record names the chunk");
+                assertThat(r.summary()).contains("pruned but still on disk — session " + pruned + " chunk 2");
+
+                // a pruned chunk's file changed since
+                Files.copy(chunks.get(2), two, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                r = RecordingVerifier.verify(c, rec);
+                assertThat(r.ok()).isFalse();
+                assertThat(r.problems()).hasSize(1);
+                assertThat(r.problems().get(0)).contains("session " + pruned + " chunk 2", two.toString(),
+                        "does not match the SHA-256 in the audit — modified", "a prune record names the chunk");
+                Files.delete(two);
+
+                // a file at a pruned number with no chunk record in the chain: nothing attests it
+                Files.copy(chunks.get(2), three);
+                r = RecordingVerifier.verify(c, rec);
+                assertThat(r.ok()).isFalse();
+                assertThat(r.problems()).hasSize(1);
+                assertThat(r.problems().get(0)).contains("session " + pruned + " chunk 3", three.toString(),
+                        "no chunk record of it is in the audit", "not attested");
+                Files.delete(three);
+
+                // what the prune did delete is fine
+                Files.delete(one);
+                r = RecordingVerifier.verify(c, rec);
+                assertThat(r.ok()).as(r.summary()).isTrue();
+                assertThat(r.prunedOnDisk()).isEmpty();
+                assertThat(r.pruned()).isEqualTo(2);
+            }
+        }
+    }
+
+    @Test
+    @Order(6)
+    void namesWithControlCharactersArePrintedEscaped() throws Exception {
+        // a stray file whose name would clear the terminal and forge a line of output
+        Path stray = chunks.get(0).resolveSibling("evil\u001b[2J\nok: recordings: all fine.wrc");
+        Files.copy(chunks.get(0), stray);
+        try {
+            String[] bad = verify();
+            assertThat(bad[2]).isEqualTo("1");
+            assertThat(bad[1]).contains("evil\\x1b[2J\\x0aok: recordings: all fine.wrc", "is not Warden's")
+                    .doesNotContain("\u001b").doesNotContain("\nok: recordings: all fine");
+        } finally {
+            Files.delete(stray);
+        }
+
+        // replay prints the file the (untrusted) index names: escaped as well
+        RecordingIndex index = gw.gateway().recorder().index();
+        RecordingIndex.ChunkRow first = index.chunks(index.session(session).instance(), session).get(0);
+        try (Connection c = index.connect()) {
+            exec(c, "UPDATE recording_chunk SET path = ? WHERE session_id = ? AND chunk = 1",
+                    "x\u001b[31mred\r.wrc", session);
+            String[] out = cli("replay", session, "--config", config.toString());
+            assertThat(out[0]).contains("GAP: chunk 1 (file " + recordings.resolve("x") + "\\x1b[31mred\\x0d.wrc")
+                    .doesNotContain("\u001b[31mred").doesNotContain("red\r");
+        } finally {
+            try (Connection c = index.connect()) {
+                exec(c, "UPDATE recording_chunk SET path = ? WHERE session_id = ? AND chunk = 1", first.path(), session);
+            }
+        }
+        assertThat(verify()[2]).isEqualTo("0");
+    }
+
+    @Test
+    @Order(8)
     void aHoleInASessionsChunkNumberingFailsUnlessAPruneRecordExplainsIt() throws Exception {
         // the chain of its own gateway: records cannot be taken back out of a chain
         Path rec = dir.resolve("hole-recordings");
@@ -239,7 +485,7 @@ class RecordingTamperIT {
             for (int n : new int[] {1, 2, 4}) {
                 Path f = ChunkFiles.path(rec, instance, hole, n);
                 Files.createDirectories(f.getParent());
-                Files.copy(chunks.get(n - 1), f);
+                Files.copy(chunks.get((n - 1) % chunks.size()), f); // any file: only its hash is recorded
                 Map<String, Object> d = new TreeMap<>();
                 d.put("chunk", (long) n);
                 d.put("sha256", ChunkFiles.sha256(f));
@@ -271,7 +517,7 @@ class RecordingTamperIT {
     }
 
     @Test
-    @Order(4)
+    @Order(9)
     void aCleanlyStoppedGatewayVerifiesAndAChunkAfterASessionsLastOneFails() throws Exception {
         gw.close();
         gw = null;
@@ -293,7 +539,7 @@ class RecordingTamperIT {
     }
 
     @Test
-    @Order(5)
+    @Order(10)
     void aChunkAnUncleanStopLeftOpenIsReportedUnsealedAndNotReplayed() throws Exception {
         Path home = Files.createDirectories(dir.resolve("crash"));
         Path rec = home.resolve("recordings");
