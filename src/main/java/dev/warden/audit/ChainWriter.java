@@ -70,8 +70,15 @@ final class ChainWriter implements Runnable {
      * without the last commit before a failed sync), so {@link #recover} inserts whatever of them the
      * reopened store lacks.
      */
-    private final List<StoreSql.BlockRow> unsyncedRows = new ArrayList<>();
-    private final List<Checkpoint> unsyncedCps = new ArrayList<>();
+    private List<StoreSql.BlockRow> unsyncedRows = new ArrayList<>();
+    private List<Checkpoint> unsyncedCps = new ArrayList<>();
+    /**
+     * The same for the interval before the last good sync: kept one interval longer, because a reopened
+     * store was also seen to lack blocks that a sync had covered (once in ~10 runs of {@code
+     * SyncFailureTest} under load: H2's own handling of the failing file, not understood yet).
+     */
+    private List<StoreSql.BlockRow> syncedRows = new ArrayList<>();
+    private List<Checkpoint> syncedCps = new ArrayList<>();
     private long deferredSince;
     /** Journaled blocks wait at most this long, and this many bytes, before they are inserted into the store. */
     static final long DEFERRED_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -687,17 +694,26 @@ final class ChainWriter implements Runnable {
         try {
             sync.sync();
         } catch (RuntimeException e) {
-            if (!unsyncedRows.isEmpty() || !unsyncedCps.isEmpty()) {
-                deferredRows.addAll(0, unsyncedRows);
-                deferredCps.addAll(0, unsyncedCps);
-                deferredBytes += StoreSql.storedBytes(unsyncedRows);
-                unsyncedRows.clear();
-                unsyncedCps.clear();
-            }
+            // oldest first: the interval before the last good sync, the one since, then what waits
+            deferredRows.addAll(0, unsyncedRows);
+            deferredRows.addAll(0, syncedRows);
+            deferredCps.addAll(0, unsyncedCps);
+            deferredCps.addAll(0, syncedCps);
+            deferredBytes += StoreSql.storedBytes(unsyncedRows) + StoreSql.storedBytes(syncedRows);
+            unsyncedRows.clear();
+            unsyncedCps.clear();
+            syncedRows.clear();
+            syncedCps.clear();
             throw e;
         }
-        unsyncedRows.clear();
-        unsyncedCps.clear();
+        List<StoreSql.BlockRow> rows = syncedRows;
+        List<Checkpoint> cps = syncedCps;
+        syncedRows = unsyncedRows;
+        syncedCps = unsyncedCps;
+        rows.clear();
+        cps.clear();
+        unsyncedRows = rows;
+        unsyncedCps = cps;
         syncs.incrementAndGet();
     }
 
