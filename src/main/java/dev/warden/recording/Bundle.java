@@ -95,10 +95,17 @@ public final class Bundle {
                 if (c.pruned() != null) {
                     continue;
                 }
-                Path f = directory.resolve(c.path());
+                // Warden's own naming, not the index's path; read once, a regular file only, at most the size
+                // the index states (a link or pipe planted in the recordings directory is not followed)
+                Path f = ChunkFiles.path(directory, s.instance(), sessionId, c.chunk());
+                byte[] bytes = ChunkFiles.readOnce(f, c.bytes());
+                if (bytes == null) {
+                    throw new IOException("chunk " + c.chunk() + " of session " + sessionId + " is missing ("
+                            + f + "); run ./warden audit verify");
+                }
                 String name = String.format("chunks/%06d.wrc", c.chunk());
                 zip.putNextEntry(new ZipEntry(name));
-                Files.copy(f, zip);
+                zip.write(bytes);
                 zip.closeEntry();
                 chunks.addObject().put("chunk", c.chunk()).put("file", name).put("sha256", c.sha256());
             }

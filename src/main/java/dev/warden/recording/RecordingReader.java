@@ -93,7 +93,7 @@ public final class RecordingReader {
      */
     private void chunk(Connection audit, RecordingIndex.SessionRow s, RecordingIndex.ChunkRow c, Sink sink)
             throws SQLException {
-        Path f = directory.resolve(c.path());
+        Path f = ChunkFiles.path(directory, c.instance(), c.session(), c.chunk()); // Warden's naming, not the index's path
         String what = "chunk " + c.chunk() + " (file " + printable(f) + ")";
         StoredRecord r = c.auditSeq() > 0 ? RecordScan.at(audit, c.instance(), c.auditSeq()) : null;
         Map<String, Object> p = null;

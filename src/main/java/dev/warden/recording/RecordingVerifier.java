@@ -383,6 +383,18 @@ public final class RecordingVerifier {
                                 + "who put it there");
                         continue;
                     }
+                    Session sameRun = candidates.isEmpty() && n == 1 ? interruptedRun(sessions, inst.getFileName().toString(),
+                            sess.getFileName().toString()) : null;
+                    if (sameRun != null) {
+                        // the run stopped uncleanly: a session it started within the last durability window can
+                        // have its first chunk on disk while its session records were lost with that window
+                        unsealed.add("session " + sess.getFileName() + " chunk 1, file " + f + ": never sealed, and "
+                                + "the audit holds no record of the session — it started in the run that stopped "
+                                + "uncleanly (its sessions are marked interrupted, e.g. session " + sameRun.id + " at "
+                                + "audit record " + sameRun.interruptedSeq + "), inside the window whose records were "
+                                + "lost; its content is not attested and cannot be verified, and replay does not show it");
+                        continue;
+                    }
                     if (candidates.isEmpty()) {
                         problems.add("file " + f + ": not attested by the audit — planted, or its session's records "
                                 + "were lost: no record of " + (instanceDirs.contains(inst.getFileName().toString())
@@ -395,6 +407,25 @@ public final class RecordingVerifier {
                 }
             }
         }
+    }
+
+    /**
+     * A session of the same run (its id up to the last '-', Warden's per-start prefix) and instance
+     * directory that the audit marks interrupted by an unclean stop, or null.
+     */
+    private static Session interruptedRun(Map<String, Session> sessions, String instanceDir, String sessionDir) {
+        int dash = sessionDir.lastIndexOf('-');
+        if (dash <= 0) {
+            return null;
+        }
+        String run = sessionDir.substring(0, dash + 1);
+        for (Session s : sessions.values()) {
+            if (s.interruptedSeq > 0 && ChunkFiles.safe(s.instance).equals(instanceDir)
+                    && ChunkFiles.safe(s.id).startsWith(run) && ChunkFiles.safe(s.id).lastIndexOf('-') == dash) {
+                return s;
+            }
+        }
+        return null;
     }
 
     private static void unattested(Session s, Chain chain, int n, Path f, Instant now, List<String> problems,
