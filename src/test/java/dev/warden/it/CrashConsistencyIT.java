@@ -182,7 +182,7 @@ class CrashConsistencyIT {
         }
     }
 
-    private static Process startWarden(Path config, Path out, int port) throws Exception {
+    static Process startWarden(Path config, Path out, int port) throws Exception {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // the runtime classpath the launcher uses (no test jars): a missing runtime dependency fails here
                 "-cp", Path.of("target/classes").toAbsolutePath() + java.io.File.pathSeparator

@@ -3,7 +3,6 @@ package dev.warden.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.warden.audit.SigningKeys;
 import dev.warden.recording.RecordingIndex;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,15 +37,9 @@ class RecorderPlantedPathsIT {
 
     @BeforeAll
     static void start() throws Exception {
+        gw = TestGateway.startRecorded(dir, "");
         recordings = dir.resolve("recordings");
-        Path key = dir.resolve("signing-key.pem");
-        SigningKeys.generate(key);
-        TestGateway.Builder b = TestGateway.builder()
-                .audit("  store: " + dir.resolve("audit") + "\n  signingKey: " + key + "\n")
-                .recording("  directory: " + recordings + "\n  chunkBytes: 64KB\n");
-        gw = b.start();
         config = dir.resolve("warden.yaml");
-        Files.writeString(config, b.yaml(gw.port()));
     }
 
     @AfterAll

@@ -62,15 +62,9 @@ class RecordingTamperIT {
 
     @BeforeAll
     static void start() throws Exception {
+        gw = TestGateway.startRecorded(dir, "  checkpointInterval: 1s\n");
         recordings = dir.resolve("recordings");
-        Path key = dir.resolve("signing-key.pem");
-        SigningKeys.generate(key);
-        TestGateway.Builder b = TestGateway.builder()
-                .audit("  store: " + dir.resolve("audit") + "\n  signingKey: " + key + "\n  checkpointInterval: 1s\n")
-                .recording("  directory: " + recordings + "\n  chunkBytes: 64KB\n");
-        gw = b.start();
         config = dir.resolve("warden.yaml");
-        Files.writeString(config, b.yaml(gw.port()));
         session = recordedSession(gw, "genuine-marker");
         chunks = chunkFiles(recordings, session);
         assertThat(chunks).as("a session of several chunks").hasSizeGreaterThanOrEqualTo(3);
@@ -552,7 +546,7 @@ class RecordingTamperIT {
         Files.writeString(cfg, TestGateway.builder()
                 .audit("  store: " + home.resolve("audit") + "\n  signingKey: " + key + "\n")
                 .recording("  directory: " + rec + "\n  chunkInterval: 1h\n").yaml(port));
-        Process warden = startWarden(cfg, home.resolve("run1.out"), port);
+        Process warden = CrashConsistencyIT.startWarden(cfg, home.resolve("run1.out"), port);
         Path open;
         String crashed;
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/"
@@ -570,7 +564,7 @@ class RecordingTamperIT {
         assertThat(open.getFileName().toString()).isEqualTo("000001.wrc");
 
         // restart (the audit marks the session interrupted) and stop cleanly
-        Process again = startWarden(cfg, home.resolve("run2.out"), port);
+        Process again = CrashConsistencyIT.startWarden(cfg, home.resolve("run2.out"), port);
         again.destroy();
         assertThat(again.waitFor(60, TimeUnit.SECONDS)).isTrue();
 
@@ -633,25 +627,6 @@ class RecordingTamperIT {
             }
         }
         return null;
-    }
-
-    static Process startWarden(Path config, Path out, int port) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", Path.of("target/classes").toAbsolutePath() + java.io.File.pathSeparator
-                        + Path.of("target/lib").toAbsolutePath() + "/*", "dev.warden.cli.WardenCli", "run",
-                "--config", config.toString(), "--routes", Path.of("routes").toAbsolutePath().toString()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        String url = "jdbc:postgresql://127.0.0.1:" + port + "/" + TestGateway.TARGET + "?sslmode=disable";
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                .ignoreExceptionsInstanceOf(SQLException.class).untilAsserted(() -> {
-            if (!p.isAlive()) {
-                throw new IllegalStateException("Warden exited early:\n" + Files.readString(out));
-            }
-            try (Connection c = DriverManager.getConnection(url, TestGateway.USER, TestGateway.PASSWORD)) {
-                assertThat(c.isValid(2)).isTrue();
-            }
-        });
-        return p;
     }
 
     static long rows(List<Step> steps) {

@@ -45,6 +45,22 @@ public final class TestGateway implements AutoCloseable {
         return httpPort;
     }
 
+    /**
+     * A gateway with everything under {@code dir}: an embedded audit store ({@code dir/audit}) signed with a
+     * generated key, recordings in 64 KB chunks ({@code dir/recordings}), and its configuration written to
+     * {@code dir/warden.yaml} for the CLI tools. {@code auditExtra}: more lines of the audit section.
+     */
+    static TestGateway startRecorded(Path dir, String auditExtra) throws Exception {
+        Path key = dir.resolve("signing-key.pem");
+        dev.warden.audit.SigningKeys.generate(key);
+        Builder b = builder()
+                .audit("  store: " + dir.resolve("audit") + "\n  signingKey: " + key + "\n" + auditExtra)
+                .recording("  directory: " + dir.resolve("recordings") + "\n  chunkBytes: 64KB\n");
+        TestGateway gw = b.start();
+        java.nio.file.Files.writeString(dir.resolve("warden.yaml"), b.yaml(gw.port()));
+        return gw;
+    }
+
     public static Builder builder() {
         return new Builder();
     }
