@@ -46,6 +46,11 @@ import java.util.regex.Pattern;
  *       itself says so.</li>
  * </ul>
  * Also lists the gaps the recorder marked (messages it had to drop).
+ *
+ * <p>One file on purpose: the three checks read one scan of the chain and one listing of the
+ * directory, and each decides what the others leave to it (a file at a recorded number is checked
+ * from its record, a file at the next number only by the unsealed rules, a hole only by the
+ * numbering); split apart, a file could fall between two of them unchecked.
  */
 public final class RecordingVerifier {
     /** How long after its session's disconnect record a last chunk may still be being sealed. */
