@@ -410,8 +410,6 @@ final class ChainWriter implements Runnable {
             if (sync != null) { // kept until the next good sync, as the journaled ones are
                 unsyncedRows.addAll(rows);
                 unsyncedCps.addAll(cps);
-            }
-            if (sync != null) {
                 sync.wrote();
             }
             return stored;
@@ -687,8 +685,8 @@ final class ChainWriter implements Runnable {
     }
 
     /**
-     * Forces the store's file to disk. On failure the blocks inserted since the last sync go back to the
-     * deferred ones (they are still journaled), to be inserted again where the reopened store lacks them.
+     * Forces the store's file to disk. On failure the blocks inserted over the last two sync intervals go
+     * back to the deferred ones, to be inserted again where the reopened store lacks them ({@link #recover}).
      */
     private void syncNow() {
         try {
