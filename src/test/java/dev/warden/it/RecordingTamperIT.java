@@ -97,7 +97,11 @@ class RecordingTamperIT {
                     }
                 }
                 assertThat(n).isEqualTo(100);
-                Thread.sleep(300); // a page is handed over whole 200 ms after its first entry: a chunk can end here
+                // a page is handed over whole 200 ms after its first entry, and a chunk can end only where such a
+                // page ends: wait until this result's page is on disk before the next query
+                long before = wrcBytes(recordings);
+                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> wrcBytes(recordings) > before);
             }
         }
         RecordingIndex index = g.gateway().recorder().index();
@@ -105,6 +109,20 @@ class RecordingTamperIT {
             List<RecordingIndex.SessionRow> rows = index.sessions(new RecordingIndex.Filter(null, null, null, null, null, 1));
             return rows.isEmpty() || rows.get(0).ended() == null || rows.get(0).chunks() == 0 ? null : rows.get(0).session();
         }, v -> v != null);
+    }
+
+    /** The bytes of every chunk file under {@code recordings}. */
+    static long wrcBytes(Path recordings) throws IOException {
+        if (!Files.isDirectory(recordings)) {
+            return 0;
+        }
+        try (Stream<Path> s = Files.walk(recordings)) {
+            long sum = 0;
+            for (Path p : s.filter(p -> p.toString().endsWith(".wrc")).toList()) {
+                sum += Files.size(p);
+            }
+            return sum;
+        }
     }
 
     static List<Path> chunkFiles(Path recordings, String session) throws IOException {
